@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  root: import.meta.dirname,
+  cacheDir: '../../node_modules/.vite/libs/mesh',
+  resolve: { conditions: ['@trellis/source'] },
+  test: {
+    name: '@trellis/mesh',
+    environment: 'node',
+    include: ['src/**/*.spec.ts', 'tests/**/*.spec.ts'],
+    reporters: ['default', 'json'],
+    outputFile: { json: '../../test-output/vitest/libs-mesh.json' },
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
