@@ -95,3 +95,19 @@ export class MeshClosedError extends MeshError {
     });
   }
 }
+
+/** The upstream answered, but not with a success status (raised by helpers that expect 2xx). */
+export class UpstreamStatusError extends MeshError {
+  readonly statusCode: number;
+  readonly endpoint: string;
+  readonly responseText: string;
+  constructor(upstream: string, statusCode: number, endpoint: string, responseText: string) {
+    super('ERR_UPSTREAM_STATUS', `Upstream answered ${statusCode} from ${endpoint}`, {
+      upstream,
+      advice: "read responseText for the upstream's own explanation",
+    });
+    this.statusCode = statusCode;
+    this.endpoint = endpoint;
+    this.responseText = responseText.slice(0, 2_000);
+  }
+}
