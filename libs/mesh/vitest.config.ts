@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     name: '@trellis/mesh',
     environment: 'node',
+    // Files run one at a time: they start real servers and assert on real timing with two cores.
+    fileParallelism: false,
     include: ['src/**/*.spec.ts', 'tests/**/*.spec.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: '../../test-output/vitest/libs-mesh.json' },

@@ -1,17 +1,23 @@
 import { Readable } from 'node:stream';
-import type { Clock } from './clock.js';
-import type { EndpointState } from './endpoint-state.js';
+import type { PreparedRequest } from './attempt.js';
+import { runCall, type CallServices, type HedgePolicy, type RetryPolicy } from './call-runner.js';
+import type { Clock, RandomSource } from './clock.js';
+import { currentDeadline, Deadline, DeadlineExceededError } from './deadline/deadline.js';
 import {
   InvalidRequestError,
   MeshClosedError,
-  MeshError,
-  NoEndpointsError,
+  OverloadedError,
   RequestAbortedError,
-  RequestTimeoutError,
-  UpstreamRequestError,
   UpstreamStatusError,
 } from './errors.js';
-import type { MeshRequest, MeshResponse } from './request.js';
+import type { MeshEventLog } from './events.js';
+import type { FaultInjector } from './fault/fault-injection.js';
+import type { MeshRequest, MeshResponse, ResponseBody } from './request.js';
+import type { Bulkhead } from './resilience/bulkhead.js';
+import { isIdempotent } from './resilience/idempotency.js';
+import type { LatencyWindow } from './resilience/latency-window.js';
+import type { RetryBudget } from './resilience/retry-budget.js';
+import { FailedResponse, type UpstreamBreaker } from './resilience/upstream-breaker.js';
 import type { Upstream } from './upstream.js';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -25,13 +31,22 @@ function hasSpaceOrControl(text: string): boolean {
   return false;
 }
 
+/** Everything a client needs from its mesh: one upstream's policies and shared services. */
 export interface ClientSettings {
   readonly timeoutMs: number;
-  /** A failed attempt counts as this much latency at least, so a fast-failing endpoint does not attract traffic. */
-  readonly failurePenaltyMs: number;
+  readonly attemptTimeoutMs: number | undefined;
   /** How long a call waits for discovery to list a first endpoint before failing. */
   readonly discoveryWaitMs: number;
+  readonly retry: RetryPolicy | undefined;
+  readonly hedge: HedgePolicy | undefined;
+  readonly budget: RetryBudget | undefined;
+  readonly breaker: UpstreamBreaker | undefined;
+  readonly bulkhead: Bulkhead;
+  readonly faults: FaultInjector | undefined;
+  readonly latency: LatencyWindow;
+  readonly events: MeshEventLog;
   readonly clock: Clock;
+  readonly random: RandomSource;
   readonly isClosed: () => boolean;
 }
 
@@ -46,27 +61,87 @@ export class ServiceClient {
     return this.upstream.name;
   }
 
-  /** Sends one request to an endpoint the balancer picks. */
+  /**
+   * Sends one request: under the call's deadline (its own timeout, or less when the request it
+   * serves has less time left), through the breaker, retried or hedged when that is safe.
+   */
   async request(request: MeshRequest): Promise<MeshResponse> {
     if (this.settings.isClosed()) throw new MeshClosedError(this.name);
     const prepared = this.#prepare(request);
-    const timeoutMs = request.timeoutMs ?? this.settings.timeoutMs;
-    const call = new CallSignal(timeoutMs, request.signal);
+    const { settings } = this;
+    const own = Deadline.after(request.timeoutMs ?? settings.timeoutMs, settings.clock);
+    const deadline = own.min(request.deadline ?? currentDeadline());
+    if (deadline.expired) {
+      throw new DeadlineExceededError(
+        this.name,
+        'the deadline had passed before the call was sent',
+      );
+    }
+    if (!settings.bulkhead.tryAcquire())
+      throw new OverloadedError(this.name, settings.bulkhead.maxConcurrent);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      settings.bulkhead.release();
+    };
+    const signals = [deadline.signal(), ...(request.signal ? [request.signal] : [])];
+    const callSignal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
     try {
-      await this.upstream.whenEndpoints(call.signal, this.settings.discoveryWaitMs);
-      const state = this.upstream.pick({ hashKey: request.hashKey });
-      if (!state) {
-        throw new NoEndpointsError(
-          this.name,
-          this.upstream.discovered
-            ? `${this.upstream.resolver.description} lists no endpoints`
-            : `${this.upstream.resolver.description} has not answered yet`,
-        );
+      const fault = settings.faults?.enabled ? settings.faults.decide(prepared.headers) : undefined;
+      if (fault && (fault.delayMs > 0 || fault.abortStatus !== undefined)) {
+        settings.events.emit({
+          type: 'fault',
+          upstream: this.name,
+          delayMs: fault.delayMs,
+          abortStatus: fault.abortStatus,
+        });
+        if (fault.delayMs > 0) await this.#delay(fault.delayMs, callSignal, request.signal);
+        if (fault.abortStatus !== undefined) {
+          release();
+          return faultResponse(this.name, fault.abortStatus);
+        }
       }
-      this.#throwIfAborted(call, timeoutMs);
-      return await this.#send(state, prepared, call, timeoutMs);
+      const services: CallServices = {
+        upstream: this.upstream,
+        clock: settings.clock,
+        deadline,
+        callSignal,
+        onLatency: (ms) => settings.latency.record(ms),
+        random: settings.random,
+        events: settings.events,
+        budget: settings.budget,
+        latency: settings.latency,
+      };
+      const run = (): Promise<MeshResponse> =>
+        runCall(
+          {
+            request: prepared,
+            idempotent: isIdempotent(prepared.method, prepared.headers, request.idempotent),
+            hashKey: request.hashKey,
+            deadline,
+            callSignal,
+            callerSignal: request.signal,
+            retry:
+              request.retries === 0 ? undefined : withMaxRetries(settings.retry, request.retries),
+            hedge:
+              request.hedge === false
+                ? undefined
+                : request.hedge === true
+                  ? (settings.hedge ?? defaultHedge)
+                  : settings.hedge,
+            attemptTimeoutMs: settings.attemptTimeoutMs,
+            discoveryWaitMs: settings.discoveryWaitMs,
+          },
+          services,
+        );
+      const response = settings.breaker
+        ? await this.#throughBreaker(settings.breaker, run)
+        : await run();
+      response.body.once('close', release);
+      return response;
     } catch (error) {
-      call.dispose();
+      release();
       throw error;
     }
   }
@@ -92,54 +167,43 @@ export class ServiceClient {
     return (await response.body.json()) as T;
   }
 
-  async #send(
-    state: EndpointState,
-    prepared: PreparedRequest,
-    call: CallSignal,
-    timeoutMs: number,
+  /** 5xx answers count as failures for the breaker, yet still reach the caller as responses. */
+  async #throughBreaker(
+    breaker: UpstreamBreaker,
+    run: () => Promise<MeshResponse>,
   ): Promise<MeshResponse> {
-    const startedAt = this.settings.clock();
-    state.pending += 1;
-    state.sent += 1;
-    let finished = false;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      state.pending -= 1;
-      call.dispose();
-    };
     try {
-      const pool = this.upstream.pools.poolFor(state.key, state.endpoint);
-      const response = await pool.request({
-        method: prepared.method,
-        path: prepared.path,
-        headers: prepared.headers,
-        body: prepared.body,
-        signal: call.signal,
+      return await breaker.run(async () => {
+        const response = await run();
+        if (response.statusCode >= 500) throw new FailedResponse(response);
+        return response;
       });
-      state.latency.observe(this.settings.clock() - startedAt);
-      response.body.once('close', finish);
-      response.body.once('error', finish);
-      return {
-        statusCode: response.statusCode,
-        headers: response.headers,
-        body: response.body,
-        upstream: this.name,
-        endpoint: state.key,
-      };
     } catch (error) {
-      finish();
-      const elapsed = this.settings.clock() - startedAt;
-      if (call.timedOut) throw new RequestTimeoutError(this.name, timeoutMs, error);
-      if (call.callerAborted) throw new RequestAbortedError(this.name, error);
-      state.latency.observe(Math.max(elapsed, this.settings.failurePenaltyMs));
-      throw new UpstreamRequestError(this.name, state.key, error);
+      if (error instanceof FailedResponse) return error.response as MeshResponse;
+      throw error;
     }
   }
 
-  #throwIfAborted(call: CallSignal, timeoutMs: number): void {
-    if (call.timedOut) throw new RequestTimeoutError(this.name, timeoutMs);
-    if (call.callerAborted) throw new RequestAbortedError(this.name, call.signal.reason);
+  async #delay(
+    ms: number,
+    callSignal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, ms);
+      callSignal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(
+            callerSignal?.aborted
+              ? new RequestAbortedError(this.name, callerSignal.reason)
+              : new DeadlineExceededError(this.name, 'during an injected delay'),
+          );
+        },
+        { once: true },
+      );
+    });
   }
 
   #prepare(request: MeshRequest): PreparedRequest {
@@ -170,6 +234,14 @@ export class ServiceClient {
         'pass a positive number of milliseconds',
       );
     }
+    const retries = request.retries;
+    if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) {
+      throw new InvalidRequestError(
+        this.name,
+        `Invalid retries ${String(retries)}`,
+        'pass a whole number >= 0',
+      );
+    }
     if (request.json !== undefined && request.body !== undefined) {
       throw new InvalidRequestError(
         this.name,
@@ -186,15 +258,18 @@ export class ServiceClient {
       body = JSON.stringify(request.json);
       headers['content-type'] ??= 'application/json';
     }
-    return { method, path: request.path, headers, body };
+    return { method, path: request.path, headers, body, replayable: !(body instanceof Readable) };
   }
 }
 
-interface PreparedRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string | string[]>;
-  body: string | Uint8Array | Readable | undefined;
+const defaultHedge: HedgePolicy = { delayMs: 'p95', fallbackDelayMs: 50 };
+
+function withMaxRetries(
+  policy: RetryPolicy | undefined,
+  maxRetries: number | undefined,
+): RetryPolicy | undefined {
+  if (!policy || maxRetries === undefined) return policy;
+  return { ...policy, maxRetries };
 }
 
 function toDispatchableBody(body: MeshRequest['body']): PreparedRequest['body'] {
@@ -209,40 +284,23 @@ function toDispatchableBody(body: MeshRequest['body']): PreparedRequest['body'] 
   return Readable.from(body);
 }
 
-/** One abort signal for a call: fires on the call's timeout or when the caller aborts. */
-class CallSignal {
-  readonly #controller = new AbortController();
-  readonly #timer: NodeJS.Timeout;
-  readonly #callerSignal: AbortSignal | undefined;
-  readonly #onCallerAbort = (): void => this.#controller.abort(this.#callerSignal?.reason);
-  timedOut = false;
-
-  constructor(timeoutMs: number, callerSignal: AbortSignal | undefined) {
-    this.#callerSignal = callerSignal;
-    this.#timer = setTimeout(() => {
-      this.timedOut = true;
-      this.#controller.abort(
-        new MeshError('ERR_TIMEOUT', `call timed out after ${timeoutMs} ms`, {
-          advice: 'raise the timeout or find out why the upstream is slow',
-        }),
-      );
-    }, timeoutMs);
-    // A pending call keeps its socket, and so the process, alive; the timer alone should not.
-    this.#timer.unref();
-    if (callerSignal?.aborted) this.#onCallerAbort();
-    else callerSignal?.addEventListener('abort', this.#onCallerAbort, { once: true });
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  get callerAborted(): boolean {
-    return !this.timedOut && this.#controller.signal.aborted;
-  }
-
-  dispose(): void {
-    clearTimeout(this.#timer);
-    this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
-  }
+/** The answer an injected abort gives, without touching the network. */
+function faultResponse(upstream: string, statusCode: number): MeshResponse {
+  const text = JSON.stringify({ error: 'fault injected by the mesh', statusCode });
+  const stream = Readable.from([Buffer.from(text)]);
+  const body = Object.assign(stream, {
+    text: async () => text,
+    json: async () => JSON.parse(text) as unknown,
+    arrayBuffer: async () => new TextEncoder().encode(text).buffer,
+    dump: async () => {
+      stream.destroy();
+    },
+  }) as unknown as ResponseBody;
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'x-trellis-fault': 'abort' },
+    body,
+    upstream,
+    endpoint: 'fault-injection',
+  };
 }

@@ -56,18 +56,6 @@ export class UpstreamRequestError extends MeshError {
   }
 }
 
-/** The call's own time ran out before a response arrived. */
-export class RequestTimeoutError extends MeshError {
-  constructor(upstream: string, timeoutMs: number, cause?: unknown) {
-    super('ERR_TIMEOUT', `No response within ${timeoutMs} ms`, {
-      upstream,
-      advice:
-        'raise the call timeout if the upstream is legitimately slow, or find out why it is slow',
-      cause,
-    });
-  }
-}
-
 /** The caller aborted the request through its own AbortSignal. */
 export class RequestAbortedError extends MeshError {
   constructor(upstream: string, cause?: unknown) {
@@ -109,5 +97,56 @@ export class UpstreamStatusError extends MeshError {
     this.statusCode = statusCode;
     this.endpoint = endpoint;
     this.responseText = responseText.slice(0, 2_000);
+  }
+}
+
+/** One attempt ran past its share of the call's time; the call may go on with another attempt. */
+export class AttemptTimeoutError extends MeshError {
+  constructor(upstream: string, endpoint: string, timeoutMs: number) {
+    super(
+      'ERR_ATTEMPT_TIMEOUT',
+      `No response from ${endpoint} within the attempt's ${Math.round(timeoutMs)} ms`,
+      {
+        upstream,
+        advice: 'the endpoint is slow or hung; the mesh retries elsewhere when the call allows it',
+      },
+    );
+  }
+}
+
+/** The upstream's circuit breaker is open: calls fail fast instead of piling onto a failing service. */
+export class CircuitOpenError extends MeshError {
+  /** When a trial call will be let through, in ms from now; servers send it as Retry-After. */
+  readonly retryAfterMs: number;
+  constructor(upstream: string, retryAfterMs: number) {
+    super('ERR_CIRCUIT_OPEN', 'The circuit breaker is open: recent calls mostly failed', {
+      upstream,
+      advice: `retry after ${Math.ceil(retryAfterMs / 1000)} s; answer your own caller with 503 and Retry-After`,
+    });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The upstream's concurrency cap (bulkhead) is full. */
+export class OverloadedError extends MeshError {
+  constructor(upstream: string, maxConcurrent: number) {
+    super('ERR_OVERLOADED', `${maxConcurrent} calls are already in flight to this upstream`, {
+      upstream,
+      advice:
+        'shed load upstream of this call (503 + Retry-After), or raise maxConcurrent if the upstream can take it',
+    });
+  }
+}
+
+/** A failed call could have been retried, but the retry budget was spent. */
+export class RetryBudgetExhaustedError extends MeshError {
+  constructor(upstream: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('ERR_RETRY_BUDGET_EXHAUSTED', `Retry refused by the retry budget after: ${reason}`, {
+      upstream,
+      advice:
+        'the upstream is failing broadly; retries are capped so they do not multiply the load',
+      cause,
+    });
   }
 }

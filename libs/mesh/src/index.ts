@@ -61,3 +61,23 @@ export {
   defaultBalancer,
   registerBalancer,
 } from './balancers/index.js';
+export {
+  currentDeadline,
+  Deadline,
+  DEADLINE_HEADER,
+  DeadlineExceededError,
+  formatDeadlineHeader,
+  MAX_DEADLINE_MS,
+  parseDeadlineHeader,
+  withDeadline,
+} from './deadline/deadline.js';
+export type { DeadlineHeaderResult } from './deadline/deadline.js';
+export type { MeshEvent, MeshEventListener } from './events.js';
+export { FAULT_HEADER, parseFaultSpec } from './fault/fault-injection.js';
+export type { FaultInjectionOptions } from './fault/fault-injection.js';
+export type { ActiveHealthCheckOptions } from './health/active-health-checker.js';
+export type { EjectionReason, OutlierDetectionOptions } from './health/outlier-detector.js';
+export type { BackoffOptions } from './resilience/backoff.js';
+export { IDEMPOTENCY_KEY_HEADER, isIdempotent } from './resilience/idempotency.js';
+export type { RetryBudgetOptions } from './resilience/retry-budget.js';
+export type { BreakerOptions, BreakerState } from './resilience/upstream-breaker.js';

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { Deadline } from './deadline/deadline.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 
@@ -22,6 +23,17 @@ export interface MeshRequest {
   hashKey?: string;
   /** Aborts the call when the caller gives up. */
   signal?: AbortSignal;
+  /** The deadline this call serves; defaults to the one of the inbound request being handled. */
+  deadline?: Deadline;
+  /**
+   * Whether sending this request twice is safe. Default: true for GET, HEAD, OPTIONS, PUT, DELETE
+   * and for any request with an `Idempotency-Key` header; false otherwise.
+   */
+  idempotent?: boolean;
+  /** Most retries for this call; 0 turns retries off. Default: the upstream's `retries.maxRetries`. */
+  retries?: number;
+  /** Send a second copy to another endpoint if the first is slow (idempotent calls only). */
+  hedge?: boolean;
 }
 
 export type ResponseBody = Dispatcher.ResponseData['body'];

@@ -9,7 +9,7 @@ import {
   MeshConfigError,
   NoEndpointsError,
   RequestAbortedError,
-  RequestTimeoutError,
+  DeadlineExceededError,
   silentLogger,
   UpstreamRequestError,
   UpstreamStatusError,
@@ -184,14 +184,14 @@ describe('ServiceClient bad input and failures', () => {
     expect((error as Error).message).toMatch(/ECONNREFUSED/);
   });
 
-  it('times out a slow call with RequestTimeoutError close to its timeout', async () => {
+  it('ends a slow call with DeadlineExceededError close to its timeout', async () => {
     replicas = await startReplicas(1, 'slow', { delayMs: 2_000 });
     const catalog = meshFor(replicas).client('catalog');
     const started = performance.now();
     const error = await catalog.get('/', { timeoutMs: 150 }).catch((e: unknown) => e);
     const elapsed = performance.now() - started;
-    expect(error).toBeInstanceOf(RequestTimeoutError);
-    expect(error).toMatchObject({ code: 'ERR_TIMEOUT', upstream: 'catalog' });
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(error).toMatchObject({ code: 'ERR_DEADLINE_EXCEEDED', upstream: 'catalog' });
     expect(elapsed).toBeGreaterThanOrEqual(140);
     expect(elapsed).toBeLessThan(1_000);
   });

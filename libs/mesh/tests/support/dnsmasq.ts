@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { promises as dns } from 'node:dns';
 import { accessSync, constants } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -54,10 +55,17 @@ export class Dnsmasq {
     await chmod(directory, 0o755);
     const srvLines = (config.srvHosts ?? []).map((srv) => `srv-host=${srv}\n`).join('');
     await writeFile(join(directory, 'dnsmasq.conf'), srvLines, { mode: 0o644 });
-    const dnsmasq = new Dnsmasq(binary, directory, await freeUdpPort());
-    await dnsmasq.setHostsFile(config.hosts);
-    await dnsmasq.launch();
-    return dnsmasq;
+    // A port free a moment ago can be taken before dnsmasq binds it: try a few.
+    for (let attempt = 1; ; attempt++) {
+      const dnsmasq = new Dnsmasq(binary, directory, await freeDnsPort());
+      await dnsmasq.setHostsFile(config.hosts);
+      try {
+        await dnsmasq.launch();
+        return dnsmasq;
+      } catch (error) {
+        if (attempt >= 5 || !dnsmasq.output.includes('Address already in use')) throw error;
+      }
+    }
   }
 
   /** `ip:port` to give a resolver as its server. */
@@ -147,14 +155,22 @@ export class Dnsmasq {
   }
 }
 
-/** A UDP port nothing listens on right now, found by binding to port 0. */
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
+/** A port free for both UDP and TCP right now (dnsmasq binds both), found by binding UDP to port 0. */
+async function freeDnsPort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const socket = createSocket('udp4');
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', () => {
+        const { port: bound } = socket.address();
+        socket.close(() => resolve(bound));
+      });
     });
-  });
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (tcpFree) return port;
+  }
 }

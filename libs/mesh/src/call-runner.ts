@@ -1,0 +1,245 @@
+import {
+  startAttempt,
+  type AttemptContext,
+  type AttemptHandle,
+  type AttemptResult,
+  type PreparedRequest,
+} from './attempt.js';
+import type { RandomSource } from './clock.js';
+import { DeadlineExceededError, type Deadline } from './deadline/deadline.js';
+import type { EndpointState } from './endpoint-state.js';
+import { NoEndpointsError, RequestAbortedError, RetryBudgetExhaustedError } from './errors.js';
+import type { MeshEventLog } from './events.js';
+import type { MeshResponse } from './request.js';
+import { fullJitterBackoff, type BackoffOptions } from './resilience/backoff.js';
+import type { LatencyWindow } from './resilience/latency-window.js';
+import type { RetryBudget } from './resilience/retry-budget.js';
+import {
+  classifyFailure,
+  countsAsEndpointFailure,
+  mayRetry,
+} from './resilience/retry-classifier.js';
+
+export interface RetryPolicy {
+  readonly maxRetries: number;
+  readonly backoff: Required<BackoffOptions>;
+}
+
+export interface HedgePolicy {
+  /** A fixed delay, or the upstream's observed p95 (with a fallback until enough samples exist). */
+  readonly delayMs: number | 'p95';
+  readonly fallbackDelayMs: number;
+}
+
+export interface CallPlan {
+  readonly request: PreparedRequest;
+  readonly idempotent: boolean;
+  readonly hashKey: string | undefined;
+  readonly deadline: Deadline;
+  readonly callSignal: AbortSignal;
+  readonly callerSignal: AbortSignal | undefined;
+  readonly retry: RetryPolicy | undefined;
+  readonly hedge: HedgePolicy | undefined;
+  readonly attemptTimeoutMs: number | undefined;
+  readonly discoveryWaitMs: number;
+}
+
+export interface CallServices extends AttemptContext {
+  readonly random: RandomSource;
+  readonly events: MeshEventLog;
+  readonly budget: RetryBudget | undefined;
+  readonly latency: LatencyWindow;
+}
+
+/**
+ * The attempt loop of one call: pick, send, learn, and retry or hedge while the call is
+ * idempotent, the failure is retryable, the deadline allows and the retry budget pays.
+ */
+export async function runCall(plan: CallPlan, services: CallServices): Promise<MeshResponse> {
+  const { upstream } = services;
+  const name = upstream.name;
+  services.budget?.recordRequest();
+  await upstream.whenEndpoints(plan.callSignal, plan.discoveryWaitMs);
+  const tried = new Set<string>();
+  for (let attempt = 1; ; attempt++) {
+    throwIfCallAborted(plan, name);
+    const lastAllowed = !plan.retry || attempt > plan.retry.maxRetries;
+    const result = await attemptOnce(plan, services, tried, lastAllowed);
+    const kind = classifyFailure(result.outcome);
+    if (kind === undefined) return result.response as MeshResponse;
+    const status = result.outcome.kind === 'response' ? result.outcome.statusCode : undefined;
+    const final = (): MeshResponse => {
+      if (result.response) return result.response;
+      throwIfCallAborted(plan, name, `the last attempt went to ${result.state.key}`);
+      throw result.error;
+    };
+    const retryable =
+      plan.retry !== undefined &&
+      plan.request.replayable &&
+      mayRetry(kind, status, plan.idempotent);
+    if (!retryable || lastAllowed) return final();
+    if (plan.deadline.remainingMs() <= 1) {
+      services.events.emit({
+        type: 'retry-refused',
+        upstream: name,
+        endpoint: result.state.key,
+        reason: 'deadline',
+      });
+      return final();
+    }
+    if (services.budget && !services.budget.tryWithdraw()) {
+      services.events.emit({
+        type: 'retry-refused',
+        upstream: name,
+        endpoint: result.state.key,
+        reason: 'budget',
+      });
+      if (result.response) return result.response;
+      throw new RetryBudgetExhaustedError(name, result.error);
+    }
+    if (result.response) await result.response.body.dump().catch(() => undefined);
+    services.events.emit({
+      type: 'retry',
+      upstream: name,
+      endpoint: result.state.key,
+      attempt: attempt + 1,
+      reason: kind,
+    });
+    const pause = Math.min(
+      fullJitterBackoff(attempt, plan.retry!.backoff, services.random),
+      Math.max(0, plan.deadline.remainingMs() - 1),
+    );
+    await sleep(pause, plan.callSignal).catch(() => throwIfCallAborted(plan, name));
+  }
+}
+
+/** One attempt, or two when a hedge is sent because the first is slow. */
+async function attemptOnce(
+  plan: CallPlan,
+  services: CallServices,
+  tried: Set<string>,
+  lastAllowed: boolean,
+): Promise<AttemptResult> {
+  const first = pickEndpoint(plan, services, tried);
+  const primary = launch(plan, services, first, lastAllowed);
+  const hedge = plan.hedge;
+  if (!hedge || !plan.idempotent || !plan.request.replayable)
+    return settle(services, await primary.result);
+  const delayMs =
+    hedge.delayMs === 'p95'
+      ? (services.latency.quantile(0.95) ?? hedge.fallbackDelayMs)
+      : hedge.delayMs;
+  const early = await Promise.race([
+    primary.result,
+    sleep(delayMs, plan.callSignal).then(
+      () => undefined,
+      () => undefined,
+    ),
+  ]);
+  if (early) return settle(services, early);
+  const second = upstreamHasAlternative(services, tried)
+    ? pickEndpoint(plan, services, tried)
+    : undefined;
+  if (!second || (services.budget && !services.budget.tryWithdraw()))
+    return settle(services, await primary.result);
+  services.events.emit({
+    type: 'hedge',
+    upstream: services.upstream.name,
+    endpoint: second.key,
+    afterMs: Math.round(delayMs),
+  });
+  const secondary = launch(plan, services, second, lastAllowed);
+  const contenders: [AttemptHandle, AttemptHandle] = [primary, secondary];
+  const firstDone = await Promise.race(
+    contenders.map((handle, index) => handle.result.then((result) => ({ result, index }))),
+  );
+  const other = contenders[1 - firstDone.index]!;
+  if (classifyFailure(firstDone.result.outcome) === undefined) {
+    other.cancel();
+    void other.result.then((result) => settle(services, result));
+    if (firstDone.index === 1)
+      services.events.emit({
+        type: 'hedge-won',
+        upstream: services.upstream.name,
+        endpoint: second.key,
+      });
+    return settle(services, firstDone.result);
+  }
+  settle(services, firstDone.result);
+  if (firstDone.result.response) await firstDone.result.response.body.dump().catch(() => undefined);
+  return settle(services, await other.result);
+}
+
+function launch(
+  plan: CallPlan,
+  services: CallServices,
+  state: EndpointState,
+  lastAllowed: boolean,
+): AttemptHandle {
+  const remaining = Math.max(1, plan.deadline.remainingMs());
+  // An idempotent call keeps time for another attempt unless this is its last.
+  const share =
+    plan.idempotent && !lastAllowed && plan.request.replayable ? remaining / 2 : remaining;
+  const limit = plan.attemptTimeoutMs ?? share;
+  // An attempt allowed all the call's time is ended by the deadline alone, so the error says so.
+  return startAttempt(
+    services,
+    state,
+    plan.request,
+    limit >= remaining ? Number.POSITIVE_INFINITY : limit,
+  );
+}
+
+function pickEndpoint(plan: CallPlan, services: CallServices, tried: Set<string>): EndpointState {
+  const state = services.upstream.pick({ hashKey: plan.hashKey, avoid: tried });
+  if (!state) {
+    throw new NoEndpointsError(
+      services.upstream.name,
+      services.upstream.discovered
+        ? `${services.upstream.resolver.description} lists no endpoints`
+        : `${services.upstream.resolver.description} has not answered yet`,
+    );
+  }
+  tried.add(state.key);
+  return state;
+}
+
+function upstreamHasAlternative(services: CallServices, tried: Set<string>): boolean {
+  return services.upstream.eligible.some((state) => !tried.has(state.key));
+}
+
+/** Feeds an attempt's outcome to the endpoint's health, unless the mesh or the caller cut it short. */
+function settle(services: CallServices, result: AttemptResult): AttemptResult {
+  // An attempt cut short by the caller or the deadline says nothing about the endpoint.
+  if (result.cancelled || (result.outcome.kind === 'error' && services.callSignal.aborted))
+    return result;
+  const kind = classifyFailure(result.outcome);
+  const status = result.outcome.kind === 'response' ? result.outcome.statusCode : undefined;
+  services.upstream.recordOutcome(
+    result.state,
+    kind !== undefined && countsAsEndpointFailure(kind, status),
+  );
+  return result;
+}
+
+function throwIfCallAborted(plan: CallPlan, upstream: string, detail?: string): void {
+  if (plan.callerSignal?.aborted) throw new RequestAbortedError(upstream, plan.callerSignal.reason);
+  if (plan.callSignal.aborted || plan.deadline.expired)
+    throw new DeadlineExceededError(upstream, detail);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
