@@ -190,19 +190,19 @@ export class ServiceClient {
     callerSignal: AbortSignal | undefined,
   ): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, ms);
-      callSignal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          reject(
-            callerSignal?.aborted
-              ? new RequestAbortedError(this.name, callerSignal.reason)
-              : new DeadlineExceededError(this.name, 'during an injected delay'),
-          );
-        },
-        { once: true },
-      );
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(
+          callerSignal?.aborted
+            ? new RequestAbortedError(this.name, callerSignal.reason)
+            : new DeadlineExceededError(this.name, 'during an injected delay'),
+        );
+      };
+      const timer = setTimeout(() => {
+        callSignal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      callSignal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
