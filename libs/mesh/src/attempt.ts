@@ -1,9 +1,11 @@
+import { context as otelContext, SpanStatusCode } from '@opentelemetry/api';
 import type { Clock } from './clock.js';
 import { DEADLINE_HEADER, formatDeadlineHeader, type Deadline } from './deadline/deadline.js';
 import type { EndpointState } from './endpoint-state.js';
 import { AttemptTimeoutError, UpstreamRequestError } from './errors.js';
 import type { MeshResponse } from './request.js';
 import type { AttemptOutcome } from './resilience/retry-classifier.js';
+import { failSpan, injectTraceHeaders, startAttemptSpan } from './telemetry/call-tracing.js';
 import type { Upstream } from './upstream.js';
 
 export interface PreparedRequest {
@@ -47,8 +49,25 @@ export function startAttempt(
   state: EndpointState,
   request: PreparedRequest,
   attemptTimeoutMs: number,
+  sent: { resendCount: number; hedge: boolean },
 ): AttemptHandle {
   const { upstream } = context;
+  const traced = startAttemptSpan(
+    upstream.name,
+    state,
+    request.method,
+    request.path,
+    sent.resendCount,
+    sent.hedge,
+  );
+  traced.span.addEvent('trellis.endpoint.chosen', {
+    'trellis.endpoint': state.key,
+    'trellis.balancer': upstream.balancer.name,
+    'trellis.eligible_endpoints': upstream.eligible.length,
+    'trellis.panic': upstream.panic,
+    'trellis.endpoint.pending': state.pending,
+    'trellis.endpoint.ewma_ms': Math.round(state.latency.estimateMs * 100) / 100,
+  });
   const controller = new AbortController();
   const onCallAbort = (): void => controller.abort(context.callSignal.reason);
   if (context.callSignal.aborted) onCallAbort();
@@ -78,13 +97,26 @@ export function startAttempt(
   const result = (async (): Promise<AttemptResult> => {
     try {
       const pool = upstream.pools.poolFor(state.key, state.endpoint);
-      const response = await pool.request({
-        method: request.method,
-        path: request.path,
-        headers: { ...request.headers, [DEADLINE_HEADER]: formatDeadlineHeader(context.deadline) },
-        body: request.body,
-        signal: controller.signal,
-      });
+      const headers: Record<string, string | string[]> = {
+        ...request.headers,
+        [DEADLINE_HEADER]: formatDeadlineHeader(context.deadline),
+      };
+      injectTraceHeaders(traced.context, headers);
+      const response = await otelContext.with(traced.context, () =>
+        pool.request({
+          method: request.method,
+          path: request.path,
+          headers,
+          body: request.body,
+          signal: controller.signal,
+        }),
+      );
+      traced.span.setAttribute('http.response.status_code', response.statusCode);
+      if (response.statusCode >= 500) {
+        traced.span.setAttribute('error.type', String(response.statusCode));
+        traced.span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      traced.span.end();
       // The attempt's own limit covers the wait for an answer; reading the body is the caller's time.
       clearTimeout(timer);
       const latency = context.clock() - startedAt;
@@ -119,6 +151,9 @@ export function startAttempt(
       const error = controller.signal.aborted
         ? controller.signal.reason
         : new UpstreamRequestError(upstream.name, state.key, cause);
+      if (cancelled) traced.span.setAttribute('trellis.hedge.lost', true);
+      else failSpan(traced.span, error);
+      traced.span.end();
       return { state, outcome: { kind: 'error', error }, error, cancelled };
     }
   })();

@@ -42,6 +42,8 @@ export interface CallPlan {
   readonly hedge: HedgePolicy | undefined;
   readonly attemptTimeoutMs: number | undefined;
   readonly discoveryWaitMs: number;
+  /** Told how many attempts (hedges included) the call has sent so far. */
+  readonly onAttempts?: (count: number) => void;
 }
 
 export interface CallServices extends AttemptContext {
@@ -61,10 +63,12 @@ export async function runCall(plan: CallPlan, services: CallServices): Promise<M
   services.budget?.recordRequest();
   await upstream.whenEndpoints(plan.callSignal, plan.discoveryWaitMs);
   const tried = new Set<string>();
+  const sends = { count: 0 };
   for (let attempt = 1; ; attempt++) {
     throwIfCallAborted(plan, name);
     const lastAllowed = !plan.retry || attempt > plan.retry.maxRetries;
-    const result = await attemptOnce(plan, services, tried, lastAllowed);
+    const result = await attemptOnce(plan, services, tried, lastAllowed, sends);
+    plan.onAttempts?.(sends.count);
     const kind = classifyFailure(result.outcome);
     if (kind === undefined) return result.response as MeshResponse;
     const status = result.outcome.kind === 'response' ? result.outcome.statusCode : undefined;
@@ -119,9 +123,10 @@ async function attemptOnce(
   services: CallServices,
   tried: Set<string>,
   lastAllowed: boolean,
+  sends: { count: number },
 ): Promise<AttemptResult> {
   const first = pickEndpoint(plan, services, tried);
-  const primary = launch(plan, services, first, lastAllowed);
+  const primary = launch(plan, services, first, lastAllowed, sends, false);
   const hedge = plan.hedge;
   if (!hedge || !plan.idempotent || !plan.request.replayable)
     return settle(services, await primary.result);
@@ -148,7 +153,7 @@ async function attemptOnce(
     endpoint: second.key,
     afterMs: Math.round(delayMs),
   });
-  const secondary = launch(plan, services, second, lastAllowed);
+  const secondary = launch(plan, services, second, lastAllowed, sends, true);
   const contenders: [AttemptHandle, AttemptHandle] = [primary, secondary];
   const firstDone = await Promise.race(
     contenders.map((handle, index) => handle.result.then((result) => ({ result, index }))),
@@ -175,18 +180,26 @@ function launch(
   services: CallServices,
   state: EndpointState,
   lastAllowed: boolean,
+  sends: { count: number },
+  hedge: boolean,
 ): AttemptHandle {
   const remaining = Math.max(1, plan.deadline.remainingMs());
   // An idempotent call keeps time for another attempt unless this is its last.
   const share =
     plan.idempotent && !lastAllowed && plan.request.replayable ? remaining / 2 : remaining;
   const limit = plan.attemptTimeoutMs ?? share;
+  const resendCount = sends.count;
+  sends.count += 1;
   // An attempt allowed all the call's time is ended by the deadline alone, so the error says so.
   return startAttempt(
     services,
     state,
     plan.request,
     limit >= remaining ? Number.POSITIVE_INFINITY : limit,
+    {
+      resendCount,
+      hedge,
+    },
   );
 }
 

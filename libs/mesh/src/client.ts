@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { context as otelContext } from '@opentelemetry/api';
 import type { PreparedRequest } from './attempt.js';
 import { runCall, type CallServices, type HedgePolicy, type RetryPolicy } from './call-runner.js';
 import type { Clock, RandomSource } from './clock.js';
@@ -18,6 +19,8 @@ import { isIdempotent } from './resilience/idempotency.js';
 import type { LatencyWindow } from './resilience/latency-window.js';
 import type { RetryBudget } from './resilience/retry-budget.js';
 import { FailedResponse, type UpstreamBreaker } from './resilience/upstream-breaker.js';
+import { endCallSpan, startCallSpan } from './telemetry/call-tracing.js';
+import type { MeshMetrics } from './telemetry/mesh-metrics.js';
 import type { Upstream } from './upstream.js';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -48,6 +51,7 @@ export interface ClientSettings {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly isClosed: () => boolean;
+  readonly metrics: MeshMetrics | undefined;
 }
 
 /** Calls one upstream service by name; get it from `mesh.client(name)`. */
@@ -68,6 +72,43 @@ export class ServiceClient {
   async request(request: MeshRequest): Promise<MeshResponse> {
     if (this.settings.isClosed()) throw new MeshClosedError(this.name);
     const prepared = this.#prepare(request);
+    const { settings } = this;
+    const { span, context: callContext } = startCallSpan(this.name, prepared.method);
+    const startedAt = settings.clock();
+    settings.metrics?.callStarted(this.name);
+    let attempts = 0;
+    const onAttempts = (count: number): void => {
+      attempts = count;
+    };
+    try {
+      const response = await otelContext.with(callContext, () =>
+        this.#execute(request, prepared, onAttempts),
+      );
+      endCallSpan(span, { statusCode: response.statusCode, attempts });
+      settings.metrics?.callEnded(
+        this.name,
+        prepared.method,
+        response.statusCode,
+        (settings.clock() - startedAt) / 1000,
+      );
+      return response;
+    } catch (error) {
+      endCallSpan(span, { error, attempts });
+      settings.metrics?.callEnded(
+        this.name,
+        prepared.method,
+        undefined,
+        (settings.clock() - startedAt) / 1000,
+      );
+      throw error;
+    }
+  }
+
+  async #execute(
+    request: MeshRequest,
+    prepared: PreparedRequest,
+    onAttempts: (count: number) => void,
+  ): Promise<MeshResponse> {
     const { settings } = this;
     const own = Deadline.after(request.timeoutMs ?? settings.timeoutMs, settings.clock);
     const deadline = own.min(request.deadline ?? currentDeadline());
@@ -132,6 +173,7 @@ export class ServiceClient {
                   : settings.hedge,
             attemptTimeoutMs: settings.attemptTimeoutMs,
             discoveryWaitMs: settings.discoveryWaitMs,
+            onAttempts,
           },
           services,
         );

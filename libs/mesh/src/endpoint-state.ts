@@ -35,8 +35,13 @@ export class EndpointState {
     return this.endpoint.zone;
   }
 
-  /** Peak-EWMA load: latency estimate scaled by the work already queued on the endpoint. */
+  /**
+   * Peak-EWMA load: latency estimate scaled by the work already queued on the endpoint. An
+   * endpoint never measured and idle costs nothing, so a new replica is probed at once instead of
+   * losing every comparison to fast peers; while its first request is out it costs the default RTT.
+   */
   get load(): number {
+    if (!this.latency.sampled && this.pending === 0) return 0;
     return this.latency.estimateMs * (this.pending + 1);
   }
 }

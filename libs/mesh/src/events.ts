@@ -1,3 +1,5 @@
+import { trace, type Attributes } from '@opentelemetry/api';
+
 /** A decision the mesh took, for logs, span events, metrics and dashboards. */
 export type MeshEvent =
   | { type: 'eject'; upstream: string; endpoint: string; reason: string; durationMs: number }
@@ -22,6 +24,8 @@ export class MeshEventLog {
 
   emit(event: MeshEvent): void {
     const stamped = { ...event, at: Date.now() };
+    // The decision becomes an event on the span of the call that caused it, when there is one.
+    trace.getActiveSpan()?.addEvent(`trellis.${event.type}`, spanAttributes(event));
     this.#recent.push(stamped);
     if (this.#recent.length > this.capacity) this.#recent.shift();
     for (const listener of this.#listeners) {
@@ -41,4 +45,13 @@ export class MeshEventLog {
   recent(): readonly (MeshEvent & { at: number })[] {
     return [...this.#recent];
   }
+}
+
+function spanAttributes(event: MeshEvent): Attributes {
+  const attributes: Attributes = {};
+  for (const [key, value] of Object.entries(event)) {
+    if (key === 'type' || value === undefined) continue;
+    attributes[`trellis.${key}`] = value as string | number | boolean;
+  }
+  return attributes;
 }

@@ -81,3 +81,4 @@ export type { BackoffOptions } from './resilience/backoff.js';
 export { IDEMPOTENCY_KEY_HEADER, isIdempotent } from './resilience/idempotency.js';
 export type { RetryBudgetOptions } from './resilience/retry-budget.js';
 export type { BreakerOptions, BreakerState } from './resilience/upstream-breaker.js';
+export { isInsideMeshAttempt } from './telemetry/attempt-context.js';

@@ -37,6 +37,8 @@ import {
 } from './errors.js';
 import { DeadlineExceededError } from './deadline/deadline.js';
 import { defaultPoolOptions } from './transport/endpoint-pools.js';
+import { MeshMetrics } from './telemetry/mesh-metrics.js';
+import type { Registry } from 'prom-client';
 import { Upstream, type EndpointSnapshot } from './upstream.js';
 
 /** How the mesh treats one upstream; every field has a default. */
@@ -97,6 +99,8 @@ export interface MeshOptions {
   onEvent?: MeshEventListener;
   /** Environment for `TRELLIS_FAULT_<NAME>`; default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** Prometheus metrics on your prom-client registry (the mesh never uses the global one). */
+  metrics?: { registry: Registry };
 }
 
 export interface UpstreamSnapshot {
@@ -117,6 +121,7 @@ const SERVICE_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 export class Mesh {
   readonly #upstreams = new Map<string, UpstreamEntry>();
   readonly #events = new MeshEventLog();
+  #metrics: MeshMetrics | undefined;
   readonly #discoveries: readonly Discovery[];
   readonly #ownedDiscoveries: Discovery[] = [];
   readonly #logger: MeshLogger;
@@ -129,6 +134,11 @@ export class Mesh {
     this.#clock = options.clock ?? monotonicClock;
     this.#random = options.random ?? Math.random;
     if (options.onEvent) this.#events.subscribe(options.onEvent);
+    if (options.metrics) {
+      const metrics = new MeshMetrics(options.metrics.registry, () => this.snapshot());
+      this.#metrics = metrics;
+      this.#events.subscribe((event) => metrics.record(event));
+    }
     if (options.discovery) {
       this.#discoveries = Array.isArray(options.discovery)
         ? [...options.discovery]
@@ -225,6 +235,7 @@ export class Mesh {
       clock: this.#clock,
       random: this.#random,
       isClosed: () => this.#closed,
+      metrics: this.#metrics,
     });
     this.#upstreams.set(service, { upstream, client, policies });
     return client;

@@ -94,6 +94,17 @@ describe('balancing real replicas on loopback', () => {
     expect(roundRobinSlowShare).toBeLessThan(0.22);
   });
 
+  it('peak-EWMA probes a replica that joins under light load instead of starving it', async () => {
+    replicas = await startReplicas(4, 'r', { delayMs: 1 });
+    const resolver = new ControlledResolver(replicas.slice(0, 3).map((r) => r.endpoint));
+    // A short decay lets the first replicas' estimates settle near their real ~1 ms quickly.
+    const client = clientFor('peak-ewma', resolver, 200);
+    await drive(client, 300, 1);
+    resolver.set(replicas.map((r) => r.endpoint));
+    const after = await drive(client, 200, 1);
+    expect(share(after, (name) => name === 'r-4')).toBeGreaterThan(0.05);
+  });
+
   it('least-request spreads load over equal replicas', async () => {
     replicas = await startReplicas(4, 'equal', { delayMs: 3 });
     const counts = await drive(

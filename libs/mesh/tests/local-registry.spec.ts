@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -132,6 +132,22 @@ async function spawnInstance(
 }
 
 describe('LocalRegistry', () => {
+  it('removes temp files abandoned by a writer that died mid-write, and leaves fresh ones', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'catalog'), { recursive: true });
+    const abandoned = path.join(dir, 'catalog', '.catalog-0123456789ab.4242.deadbeef.tmp');
+    const fresh = path.join(dir, 'catalog', '.catalog-0123456789ab.4243.feedbeef.tmp');
+    await writeFile(abandoned, '{"half":');
+    await writeFile(fresh, '{"half":');
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(abandoned, anHourAgo, anHourAgo);
+    const registry = openRegistry({ dir, logger: recordingLogger() });
+    const seen = observe(registry.resolverFor('catalog'));
+    await waitFor(() => !existsSync(abandoned));
+    expect(existsSync(fresh)).toBe(true);
+    expect(seen.latest()).toEqual([]);
+  });
+
   it('discovers two registrations in one process with address, port, zone and metadata', async () => {
     const dir = await tempDir();
     const registry = openRegistry({ dir, logger: recordingLogger() });

@@ -28,6 +28,9 @@ export const DEFAULT_REGISTRY_SCAN_INTERVAL_MS = 500;
 /** Lease files this many TTLs past expiry belong to nobody and are deleted by any scanner. */
 const GARBAGE_COLLECT_AFTER_TTLS = 10;
 
+/** A lease temp file older than this was left by a writer that died mid-write. */
+const ABANDONED_TEMP_FILE_AGE_MS = 60_000;
+
 /** Coalesces a burst of watch events (temp file written, renamed) into one scan. */
 const WATCH_EVENT_DELAY_MS = 10;
 
@@ -496,6 +499,9 @@ class LocalRegistryResolver implements Resolver {
     this.#directoryProblem = undefined;
     this.#watchDirectory(directoryIdentity);
     const leaseFiles = names.filter((name) => name.endsWith('.json'));
+    this.#removeAbandonedTempFiles(
+      names.filter((name) => name.startsWith('.') && name.endsWith('.tmp')),
+    );
     for (const name of this.#warnedFiles.keys()) {
       if (!leaseFiles.includes(name)) this.#warnedFiles.delete(name);
     }
@@ -514,6 +520,19 @@ class LocalRegistryResolver implements Resolver {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, lease]) => leaseEndpoint(lease));
     this.#publish(endpoints);
+  }
+
+  /** A writer killed between write and rename leaves its temp file; nobody else will remove it. */
+  #removeAbandonedTempFiles(names: string[]): void {
+    const now = Date.now();
+    for (const name of names) {
+      const file = path.join(this.#serviceDir, name);
+      stat(file)
+        .then((stats) =>
+          now - stats.mtimeMs > ABANDONED_TEMP_FILE_AGE_MS ? rm(file, { force: true }) : undefined,
+        )
+        .catch(() => undefined);
+    }
   }
 
   async #readLease(name: string): Promise<Lease | undefined> {

@@ -1,0 +1,86 @@
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
+import type { EndpointState } from '../endpoint-state.js';
+import { markMeshAttempt } from './attempt-context.js';
+
+/** Looked up per span, so a tracer provider registered (or replaced) after import is used. */
+const tracer = (): ReturnType<typeof trace.getTracer> => trace.getTracer('@trellis/mesh');
+
+/** The logical span of one call: covers every attempt, retry and hedge it takes. */
+export function startCallSpan(upstream: string, method: string): { span: Span; context: Context } {
+  const span = tracer().startSpan(`mesh.call ${upstream}`, {
+    kind: SpanKind.INTERNAL,
+    attributes: { 'trellis.upstream': upstream, 'http.request.method': method },
+  });
+  return { span, context: trace.setSpan(context.active(), span) };
+}
+
+export function endCallSpan(
+  span: Span,
+  outcome: { statusCode?: number; error?: unknown; attempts: number },
+): void {
+  span.setAttribute('trellis.attempts', outcome.attempts);
+  if (outcome.statusCode !== undefined) {
+    span.setAttribute('http.response.status_code', outcome.statusCode);
+    if (outcome.statusCode >= 500) {
+      span.setAttribute('error.type', String(outcome.statusCode));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+  }
+  if (outcome.error !== undefined) failSpan(span, outcome.error);
+  span.end();
+}
+
+export interface AttemptSpan {
+  readonly span: Span;
+  /** The context to send in: the attempt span is active and marked as a mesh attempt. */
+  readonly context: Context;
+}
+
+/** One CLIENT span per attempt, with the HTTP semantic-convention attributes. */
+export function startAttemptSpan(
+  upstream: string,
+  state: EndpointState,
+  method: string,
+  path: string,
+  resendCount: number,
+  hedge: boolean,
+): AttemptSpan {
+  const attributes: Attributes = {
+    'http.request.method': method,
+    'server.address': state.endpoint.address,
+    'server.port': state.endpoint.port,
+    'url.full': `http://${state.key}${path}`,
+    'trellis.upstream': upstream,
+  };
+  if (resendCount > 0) attributes['http.request.resend_count'] = resendCount;
+  if (hedge) attributes['trellis.hedge'] = true;
+  const span = tracer().startSpan(method, { kind: SpanKind.CLIENT, attributes });
+  return { span, context: markMeshAttempt(trace.setSpan(context.active(), span)) };
+}
+
+/** W3C trace context (and baggage) for the attempt's outgoing headers. */
+export function injectTraceHeaders(ctx: Context, headers: Record<string, string | string[]>): void {
+  propagation.inject(ctx, headers);
+}
+
+export function failSpan(span: Span, error: unknown): void {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  span.setAttribute(
+    'error.type',
+    typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown',
+  );
+  if (error instanceof Error) span.recordException(error);
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  });
+}

@@ -1,0 +1,270 @@
+/**
+ * The load generator: its own process, so its CPU time is the client's and nothing else's. It
+ * drives one target (a direct undici pool, a pool to a proxy, or a mesh client) in open loop (a
+ * fixed arrival rate, latency measured from each request's intended start, so a stall is not
+ * hidden) or closed loop (a fixed number of callers back to back, for maximum throughput).
+ */
+import { performance } from 'node:perf_hooks';
+import {
+  createMesh,
+  silentLogger,
+  type Endpoint,
+  type EndpointListener,
+  type Mesh,
+  type Resolver,
+  type UpstreamConfig,
+} from '@trellis/mesh';
+// The bench drives undici directly for its baseline, as the mesh does underneath; it is the
+// mesh's own dependency, hoisted in the workspace.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { Pool } from 'undici';
+import { latencyHistogram, msAt } from './histogram.js';
+import type {
+  EndpointAddress,
+  LoadgenReply,
+  LoadgenRequest,
+  PhaseResult,
+  PhaseSpec,
+  TargetSpec,
+} from './protocol.js';
+
+const UPSTREAM = 'bench';
+type Call = () => Promise<void>;
+
+let call: Call | undefined;
+let closeTarget: () => Promise<void> = async () => undefined;
+let mesh: Mesh | undefined;
+let pushEndpoints: ((endpoints: EndpointAddress[]) => void) | undefined;
+let sentWatch: NodeJS.Timeout | undefined;
+let stopRequested = false;
+const lastSentAt: Record<string, number> = {};
+const lastSent: Record<string, number> = {};
+
+const reply = (message: LoadgenReply) => process.send?.(message);
+
+/** A resolver the harness pushes whole endpoint sets to, as a rolling deploy would. */
+class PushResolver implements Resolver {
+  readonly description = 'bench-push';
+  #endpoints: readonly Endpoint[];
+  readonly #listeners = new Set<EndpointListener>();
+  constructor(endpoints: readonly Endpoint[]) {
+    this.#endpoints = endpoints;
+  }
+  set(endpoints: readonly Endpoint[]): void {
+    this.#endpoints = endpoints;
+    for (const listener of this.#listeners) listener(endpoints);
+  }
+  subscribe(listener: EndpointListener): () => void {
+    this.#listeners.add(listener);
+    listener(this.#endpoints);
+    return () => this.#listeners.delete(listener);
+  }
+  async close(): Promise<void> {
+    this.#listeners.clear();
+  }
+}
+
+async function installTracing(): Promise<void> {
+  // Tracing "on": a real OpenTelemetry SDK tracer provider, sampling every call, with
+  // context propagation, and no exporter, so the cost is the mesh's spans and nothing downstream.
+  // eslint-disable-next-line @nx/enforce-module-boundaries
+  const api = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
+  const { TracerProvider } = await import('@opentelemetry/sdk-trace');
+  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  api.trace.setGlobalTracerProvider(new TracerProvider({}));
+}
+
+async function setup(target: TargetSpec): Promise<void> {
+  if (target.kind === 'direct') {
+    const pool = new Pool(`http://127.0.0.1:${target.port}`, {
+      connections: target.connections,
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+    call = async () => {
+      const { statusCode, body } = await pool.request({ method: 'GET', path: '/' });
+      await body.dump();
+      if (statusCode >= 400)
+        throw Object.assign(new Error('status'), { code: `HTTP_${statusCode}` });
+    };
+    closeTarget = () => pool.close();
+    return;
+  }
+  const endpoints: Endpoint[] = target.endpoints.map((e) => ({ ...e }));
+  const config: UpstreamConfig = {
+    balancer: target.balancer ?? 'peak-ewma',
+    ...(target.hedgeDelayMs !== undefined ? { hedging: { delayMs: target.hedgeDelayMs } } : {}),
+    ...(target.timeoutMs !== undefined ? { timeoutMs: target.timeoutMs } : {}),
+    ...(target.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: target.attemptTimeoutMs } : {}),
+  };
+  if (target.dynamic) {
+    const resolver = new PushResolver(endpoints);
+    config.resolver = resolver;
+    pushEndpoints = (next) => resolver.set(next.map((e) => ({ ...e })));
+  } else {
+    config.endpoints = endpoints;
+  }
+  let metrics: { registry: import('prom-client').Registry } | undefined;
+  if (target.telemetry) {
+    await installTracing();
+    // eslint-disable-next-line @nx/enforce-module-boundaries
+    const { Registry } = await import('prom-client');
+    metrics = { registry: new Registry() };
+  }
+  mesh = createMesh({
+    discovery: [],
+    upstreams: { [UPSTREAM]: config },
+    logger: silentLogger,
+    ...(metrics ? { metrics } : {}),
+  });
+  const client = mesh.client(UPSTREAM);
+  call = async () => {
+    const response = await client.request({ method: 'GET', path: '/' });
+    await response.body.dump();
+    if (response.statusCode >= 400) {
+      throw Object.assign(new Error('status'), { code: `HTTP_${response.statusCode}` });
+    }
+  };
+  const owned = mesh;
+  closeTarget = () => owned.close();
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : 'ERR_OTHER';
+}
+
+async function runPhase(phase: PhaseSpec): Promise<PhaseResult> {
+  const run = call;
+  if (!run) throw new Error('no target');
+  const histogram = latencyHistogram();
+  let requests = 0;
+  let errors = 0;
+  const errorCodes: Record<string, number> = {};
+  const inFlight = new Set<Promise<void>>();
+  const fire = (startedAt: number) => {
+    const promise = run().then(
+      () => {
+        requests += 1;
+        histogram.recordValue(Math.max(1, Math.round((performance.now() - startedAt) * 1_000)));
+      },
+      (error: unknown) => {
+        requests += 1;
+        errors += 1;
+        const code = errorCode(error);
+        errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+      },
+    );
+    inFlight.add(promise);
+    void promise.finally(() => inFlight.delete(promise));
+    return promise;
+  };
+  stopRequested = false;
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  if (phase.mode === 'open') {
+    const interval = 1_000 / phase.rate;
+    const total = Math.max(1, Math.floor((phase.rate * phase.durationMs) / 1_000));
+    let issued = 0;
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const now = performance.now();
+        const due = Math.min(total, Math.floor((now - start) / interval) + 1);
+        while (issued < due) {
+          void fire(start + issued * interval);
+          issued += 1;
+        }
+        if (issued >= total || stopRequested) resolve();
+        else setTimeout(tick, Math.max(0, start + issued * interval - performance.now()));
+      };
+      tick();
+    });
+  } else {
+    const deadline = start + phase.durationMs;
+    const worker = async () => {
+      while (performance.now() < deadline) await fire(performance.now());
+    };
+    await Promise.all(Array.from({ length: phase.concurrency }, worker));
+  }
+  // Open loop: wait for the stragglers (bounded by the targets' own timeouts).
+  while (inFlight.size > 0) await Promise.race(inFlight);
+  const durationS = (performance.now() - start) / 1_000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const result: PhaseResult = {
+    requests,
+    errors,
+    errorCodes,
+    durationS,
+    p50_ms: msAt(histogram, 50),
+    p99_ms: msAt(histogram, 99),
+    p999_ms: msAt(histogram, 99.9),
+    max_ms: histogram.totalCount === 0 ? 0 : histogram.maxValue / 1_000,
+    cpuS: (cpu.user + cpu.system) / 1e6,
+  };
+  histogram.destroy();
+  return result;
+}
+
+/** Samples the mesh's per-endpoint `sent` counters and remembers when each last moved. */
+function watchSent(): void {
+  const sample = () => {
+    const now = Date.now();
+    for (const upstream of mesh?.snapshot() ?? []) {
+      for (const endpoint of upstream.endpoints) {
+        if (endpoint.sent !== lastSent[endpoint.key]) {
+          lastSent[endpoint.key] = endpoint.sent;
+          lastSentAt[endpoint.key] = now;
+        }
+      }
+    }
+  };
+  sample();
+  sentWatch = setInterval(sample, 2);
+}
+
+process.on('message', (message: LoadgenRequest) => {
+  void (async () => {
+    try {
+      switch (message.type) {
+        case 'setup':
+          await setup(message.target);
+          reply({ type: 'setup-done' });
+          break;
+        case 'phase':
+          reply({ type: 'result', id: message.id, result: await runPhase(message.phase) });
+          break;
+        case 'endpoints':
+          pushEndpoints?.(message.endpoints);
+          break;
+        case 'stop-phase':
+          stopRequested = true;
+          break;
+        case 'watch-sent':
+          watchSent();
+          break;
+        case 'sent-report':
+          reply({
+            type: 'sent',
+            id: message.id,
+            lastSentAt: { ...lastSentAt },
+            sent: { ...lastSent },
+          });
+          break;
+        case 'close':
+          if (sentWatch) clearInterval(sentWatch);
+          await closeTarget();
+          process.exit(0);
+      }
+    } catch (error) {
+      reply({
+        type: 'error',
+        message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+    }
+  })();
+});
+process.on('disconnect', () => process.exit(0));
+reply({ type: 'ready' });

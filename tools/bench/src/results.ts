@@ -1,0 +1,59 @@
+import { availableParallelism } from 'node:os';
+
+export const SCENARIOS = [
+  'overhead',
+  'slow-replica',
+  'failover',
+  'rolling-restart',
+  'scale',
+] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface Variant {
+  name: string;
+  p50_ms: number;
+  p99_ms: number;
+  p999_ms: number;
+  rps: number;
+  requests: number;
+  errors: number;
+  cpu_s_per_10k: number;
+  [extra: string]: unknown;
+}
+
+export interface ScenarioResult {
+  scenario: ScenarioName;
+  machine: { cpus: number; node: string };
+  variants: Variant[];
+  /** Only when a peer was missing outside CI: the variants left out and why. */
+  skipped?: { name: string; reason: string }[];
+}
+
+/** The variant names each scenario writes (scale's are `<balancer>-<endpoints>`). */
+export const VARIANT_NAMES: Record<Exclude<ScenarioName, 'scale'>, readonly string[]> = {
+  overhead: ['direct-undici', 'trellis', 'trellis-telemetry', 'nginx-hop', 'haproxy-hop'],
+  'slow-replica': [
+    'healthy-baseline',
+    'trellis-round-robin',
+    'trellis-least-request',
+    'trellis-peak-ewma',
+    'trellis-peak-ewma-hedge',
+    'haproxy-roundrobin',
+    'haproxy-leastconn',
+    'haproxy-random2',
+  ],
+  failover: ['kill', 'hang'],
+  'rolling-restart': ['trellis'],
+};
+
+export const SCALE_BALANCERS = ['peak-ewma', 'least-request', 'round-robin', 'consistent-hash'];
+export const SCALE_SIZES = [10, 1_000, 10_000];
+
+export function machine(): { cpus: number; node: string } {
+  return { cpus: availableParallelism(), node: process.version };
+}
+
+export function round(value: number, digits = 3): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
