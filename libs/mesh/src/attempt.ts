@@ -60,14 +60,15 @@ export function startAttempt(
     sent.resendCount,
     sent.hedge,
   );
-  traced.span.addEvent('trellis.endpoint.chosen', {
-    'trellis.endpoint': state.key,
-    'trellis.balancer': upstream.balancer.name,
-    'trellis.eligible_endpoints': upstream.eligible.length,
-    'trellis.panic': upstream.panic,
-    'trellis.endpoint.pending': state.pending,
-    'trellis.endpoint.ewma_ms': Math.round(state.latency.estimateMs * 100) / 100,
-  });
+  if (traced.span.isRecording())
+    traced.span.addEvent('trellis.endpoint.chosen', {
+      'trellis.endpoint': state.key,
+      'trellis.balancer': upstream.balancer.name,
+      'trellis.eligible_endpoints': upstream.eligible.length,
+      'trellis.panic': upstream.panic,
+      'trellis.endpoint.pending': state.pending,
+      'trellis.endpoint.ewma_ms': Math.round(state.latency.estimateMs * 100) / 100,
+    });
   const controller = new AbortController();
   const onCallAbort = (): void => controller.abort(context.callSignal.reason);
   if (context.callSignal.aborted) onCallAbort();

@@ -25,7 +25,8 @@ export class MeshEventLog {
   emit(event: MeshEvent): void {
     const stamped = { ...event, at: Date.now() };
     // The decision becomes an event on the span of the call that caused it, when there is one.
-    trace.getActiveSpan()?.addEvent(`trellis.${event.type}`, spanAttributes(event));
+    const span = trace.getActiveSpan();
+    if (span?.isRecording()) span.addEvent(`trellis.${event.type}`, spanAttributes(event));
     this.#recent.push(stamped);
     if (this.#recent.length > this.capacity) this.#recent.shift();
     for (const listener of this.#listeners) {

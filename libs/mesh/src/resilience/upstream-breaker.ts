@@ -49,6 +49,9 @@ export class UpstreamBreaker {
       rollingCountBuckets: 10,
       resetTimeout: resolved.resetTimeoutMs,
       errorFilter: (error: unknown) => isNeutral(error),
+      // Latency percentiles and periodic snapshots cost time on every call and nothing reads them.
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
     });
     this.#breaker.on('open', () => {
       this.#openedAt = Date.now();

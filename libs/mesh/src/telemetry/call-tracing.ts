@@ -7,19 +7,28 @@ import {
   type Attributes,
   type Context,
   type Span,
+  type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api';
 import type { EndpointState } from '../endpoint-state.js';
 import { markMeshAttempt } from './attempt-context.js';
 
-/** Looked up per span, so a tracer provider registered (or replaced) after import is used. */
-const tracer = (): ReturnType<typeof trace.getTracer> => trace.getTracer('@trellis/mesh');
+let cached: { provider: TracerProvider; tracer: Tracer } | undefined;
+
+/** Follows the global provider, so one registered (or replaced) after import is used. */
+function tracer(): Tracer {
+  const provider = trace.getTracerProvider();
+  if (cached?.provider !== provider)
+    cached = { provider, tracer: provider.getTracer('@trellis/mesh') };
+  return cached.tracer;
+}
 
 /** The logical span of one call: covers every attempt, retry and hedge it takes. */
 export function startCallSpan(upstream: string, method: string): { span: Span; context: Context } {
-  const span = tracer().startSpan(`mesh.call ${upstream}`, {
-    kind: SpanKind.INTERNAL,
-    attributes: { 'trellis.upstream': upstream, 'http.request.method': method },
-  });
+  const span = tracer().startSpan(`mesh.call ${upstream}`, { kind: SpanKind.INTERNAL });
+  // Attributes cost allocations on every call: build them only when someone records.
+  if (span.isRecording())
+    span.setAttributes({ 'trellis.upstream': upstream, 'http.request.method': method });
   return { span, context: trace.setSpan(context.active(), span) };
 }
 
@@ -27,6 +36,7 @@ export function endCallSpan(
   span: Span,
   outcome: { statusCode?: number; error?: unknown; attempts: number },
 ): void {
+  if (!span.isRecording()) return span.end();
   span.setAttribute('trellis.attempts', outcome.attempts);
   if (outcome.statusCode !== undefined) {
     span.setAttribute('http.response.status_code', outcome.statusCode);
@@ -54,6 +64,9 @@ export function startAttemptSpan(
   resendCount: number,
   hedge: boolean,
 ): AttemptSpan {
+  const span = tracer().startSpan(method, { kind: SpanKind.CLIENT });
+  const attemptContext = markMeshAttempt(trace.setSpan(context.active(), span));
+  if (!span.isRecording()) return { span, context: attemptContext };
   const attributes: Attributes = {
     'http.request.method': method,
     'server.address': state.endpoint.address,
@@ -63,8 +76,8 @@ export function startAttemptSpan(
   };
   if (resendCount > 0) attributes['http.request.resend_count'] = resendCount;
   if (hedge) attributes['trellis.hedge'] = true;
-  const span = tracer().startSpan(method, { kind: SpanKind.CLIENT, attributes });
-  return { span, context: markMeshAttempt(trace.setSpan(context.active(), span)) };
+  span.setAttributes(attributes);
+  return { span, context: attemptContext };
 }
 
 /** W3C trace context (and baggage) for the attempt's outgoing headers. */
