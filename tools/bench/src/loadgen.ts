@@ -14,9 +14,7 @@ import {
   type Resolver,
   type UpstreamConfig,
 } from '@trellis/mesh';
-// The bench drives undici directly for its baseline, as the mesh does underneath; it is the
-// mesh's own dependency, hoisted in the workspace.
-// eslint-disable-next-line @nx/enforce-module-boundaries
+// The bench drives undici directly for its baseline, as the mesh does underneath.
 import { Pool } from 'undici';
 import { latencyHistogram, msAt } from './histogram.js';
 import type {
@@ -67,7 +65,6 @@ class PushResolver implements Resolver {
 async function installTracing(): Promise<void> {
   // Tracing "on": a real OpenTelemetry SDK tracer provider, sampling every call, with
   // context propagation, and no exporter, so the cost is the mesh's spans and nothing downstream.
-  // eslint-disable-next-line @nx/enforce-module-boundaries
   const api = await import('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
@@ -110,7 +107,6 @@ async function setup(target: TargetSpec): Promise<void> {
   let metrics: { registry: import('prom-client').Registry } | undefined;
   if (target.telemetry) {
     await installTracing();
-    // eslint-disable-next-line @nx/enforce-module-boundaries
     const { Registry } = await import('prom-client');
     metrics = { registry: new Registry() };
   }
