@@ -10,6 +10,7 @@ import {
 } from './support/services.js';
 
 const EXPRESS_SCOPE = '@opentelemetry/instrumentation-express';
+const UNDICI_SCOPE = '@opentelemetry/instrumentation-undici';
 
 interface ChainAnswer {
   readonly status: number;
@@ -53,6 +54,8 @@ describe('a two-hop chain, front (CommonJS, --require) -> back (ESM, --import)',
     // A plain call, then one that back fails once so the mesh retries it.
     answers.push(await get(front.port, '/chain', caller.traceparent));
     answers.push(await get(front.port, '/chain?flaky=1', caller.traceparent));
+    // And one outside the mesh, which undici instrumentation must trace.
+    answers.push(await get(front.port, '/direct', caller.traceparent));
     // Spans are flushed on shutdown: nothing is awaited from the receiver before this.
     [exits.front, exits.back] = await Promise.all([front.stop(), back.stop()]);
   }, 60_000);
@@ -68,6 +71,7 @@ describe('a two-hop chain, front (CommonJS, --require) -> back (ESM, --import)',
     expect(front.telemetry).toBe('running');
     expect(back.telemetry).toBe('running');
     expect(answers).toEqual([
+      { status: 200, body: { front: 'ok', back: { back: 'ok' } } },
       { status: 200, body: { front: 'ok', back: { back: 'ok' } } },
       { status: 200, body: { front: 'ok', back: { back: 'ok' } } },
     ]);
@@ -89,7 +93,7 @@ describe('a two-hop chain, front (CommonJS, --require) -> back (ESM, --import)',
       (span) =>
         span.kind === SpanKind.SERVER && span.scope === '@opentelemetry/instrumentation-http',
     );
-    expect(servers).toHaveLength(2);
+    expect(servers).toHaveLength(3);
     for (const server of servers) expect(server.parentSpanId).toBe(caller.spanId);
   });
 
@@ -114,8 +118,8 @@ describe('a two-hop chain, front (CommonJS, --require) -> back (ESM, --import)',
 
   it("makes back's SERVER spans descendants of CLIENT spans in front", () => {
     const servers = backServerSpans();
-    // Three requests reached back: the plain call, the failed first try and its retry.
-    expect(servers).toHaveLength(3);
+    // Four requests reached back: the plain call, the failed first try, its retry, the fetch.
+    expect(servers).toHaveLength(4);
     for (const server of servers) {
       const client = frontClientSpans().find((span) => isDescendant(server, span, receiver.spans));
       expect(client, `back SERVER span ${server.spanId}`).toBeDefined();
@@ -130,6 +134,13 @@ describe('a two-hop chain, front (CommonJS, --require) -> back (ESM, --import)',
     expect(new Set(parents)).toEqual(new Set(clients.map((span) => span.spanId)));
   });
 
+  it('records an undici CLIENT span for a plain fetch outside the mesh, and none for mesh attempts', () => {
+    const undiciClients = frontClientSpans().filter((span) => span.scope === UNDICI_SCOPE);
+    expect(undiciClients).toHaveLength(1);
+    const child = backServerSpans().find((span) => span.parentSpanId === undiciClients[0]!.spanId);
+    expect(child).toBeDefined();
+  });
+
   it("logs the active span's trace_id and span_id on every line written inside a request", () => {
     const frontLog = front.logLines().find((line) => line.msg === 'back answered');
     expect(frontLog).toMatchObject({
@@ -139,7 +150,7 @@ describe('a two-hop chain, front (CommonJS, --require) -> back (ESM, --import)',
     });
     expect(frontSpans().map((span) => span.spanId)).toContain(frontLog?.span_id);
     const backLogs = back.logLines().filter((line) => line.service === 'back');
-    expect(backLogs).toHaveLength(3);
+    expect(backLogs).toHaveLength(4);
     for (const line of backLogs) {
       expect(line.trace_id).toBe(caller.traceId);
       expect(backSpans().map((span) => span.spanId)).toContain(line.span_id);
@@ -161,7 +172,9 @@ describe('a two-hop chain, front (CommonJS, --require) -> back (ESM, --import)',
       for (const event of call.events) expect(event.name).toMatch(/^(trellis\.|exception$)/);
     }
 
-    const attempts = spans.filter((span) => span.kind === SpanKind.CLIENT);
+    const attempts = spans.filter(
+      (span) => span.kind === SpanKind.CLIENT && span.scope !== UNDICI_SCOPE,
+    );
     expect(attempts).toHaveLength(3);
     for (const attempt of attempts) {
       expect(attempt.name).toBe('GET');
@@ -200,10 +213,13 @@ describe('a two-hop chain, front (CommonJS, --require) -> back (ESM, --import)',
     expect(first!.attributes['http.request.resend_count']).toBeUndefined();
     expect(retry!.attributes['http.request.resend_count']).toBe(1);
 
-    // No undici span doubles a mesh attempt.
-    expect(spans.filter((span) => span.scope === '@opentelemetry/instrumentation-undici')).toEqual(
-      [],
-    );
+    // No undici span doubles a mesh attempt: the only one belongs to the plain fetch.
+    const undiciSpans = spans.filter((span) => span.scope === UNDICI_SCOPE);
+    expect(undiciSpans).toHaveLength(1);
+    expect(calls.map((call) => call.spanId)).not.toContain(undiciSpans[0]!.parentSpanId);
+    for (const attempt of attempts) {
+      expect(undiciSpans.some((span) => span.parentSpanId === attempt.spanId)).toBe(false);
+    }
   });
 });
 
