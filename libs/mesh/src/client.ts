@@ -120,14 +120,16 @@ export class ServiceClient {
     }
     if (!settings.bulkhead.tryAcquire())
       throw new OverloadedError(this.name, settings.bulkhead.maxConcurrent);
+    const call = new CallSignal(this.name, deadline, request.signal);
+    const callSignal = call.signal;
     let released = false;
+    // Ends the call's claims: its bulkhead slot and its deadline timer, when the body is done.
     const release = (): void => {
       if (released) return;
       released = true;
       settings.bulkhead.release();
+      call.dispose();
     };
-    const signals = [deadline.signal(), ...(request.signal ? [request.signal] : [])];
-    const callSignal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
     try {
       const fault = settings.faults?.enabled ? settings.faults.decide(prepared.headers) : undefined;
       if (fault && (fault.delayMs > 0 || fault.abortStatus !== undefined)) {
@@ -345,4 +347,38 @@ function faultResponse(upstream: string, statusCode: number): MeshResponse {
     upstream,
     endpoint: 'fault-injection',
   };
+}
+
+/**
+ * Aborts a call when its deadline passes or its caller gives up. Owned by one call and disposed
+ * when the call ends, so no timer outlives it (a deadline may be shared by many calls).
+ */
+class CallSignal {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #onCallerAbort: () => void;
+
+  constructor(
+    upstream: string,
+    deadline: Deadline,
+    private readonly callerSignal: AbortSignal | undefined,
+  ) {
+    this.#timer = setTimeout(
+      () => this.#controller.abort(new DeadlineExceededError(upstream)),
+      Math.max(0, deadline.remainingMs()),
+    );
+    this.#timer.unref();
+    this.#onCallerAbort = () => this.#controller.abort(callerSignal?.reason);
+    if (callerSignal?.aborted) this.#onCallerAbort();
+    else callerSignal?.addEventListener('abort', this.#onCallerAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.callerSignal?.removeEventListener('abort', this.#onCallerAbort);
+  }
 }
