@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +13,7 @@ import {
   UpstreamStatusError,
   type Mesh,
 } from '../src/index.js';
+import { closedPort } from './support/closed-port.js';
 import { ControlledResolver, startReplicas, type Replica } from './support/replicas.js';
 
 let replicas: Replica[] = [];
@@ -35,14 +34,6 @@ function meshFor(endpoints: Replica[], extra: Parameters<typeof createMesh>[0] =
     upstreams: { catalog: { endpoints: endpoints.map((r) => r.endpoint) }, ...extra.upstreams },
   });
   return mesh;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('ServiceClient requests', () => {

@@ -15,6 +15,7 @@ import {
   type MeshOptions,
   type ServiceClient,
 } from '../src/index.js';
+import { closedPort } from './support/closed-port.js';
 import { startReplicaProcess, stopAll, type ReplicaProcess } from './support/replica-processes.js';
 import { ControlledResolver, startReplicas, type Replica } from './support/replicas.js';
 
@@ -448,11 +449,6 @@ async function listenedEndpoint(
 
 async function closedPorts(count: number): Promise<{ address: string; port: number }[]> {
   const ports: { address: string; port: number }[] = [];
-  for (let i = 0; i < count; i++) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    ports.push({ address: '127.0.0.1', port: (server.address() as AddressInfo).port });
-    await new Promise((resolve) => server.close(resolve));
-  }
+  for (let i = 0; i < count; i++) ports.push({ address: '127.0.0.1', port: await closedPort() });
   return ports;
 }

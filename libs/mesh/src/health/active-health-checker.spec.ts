@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Endpoint } from '../endpoint.js';
 import { silentLogger } from '../logger.js';
 import { ActiveHealthChecker, type ActiveHealthCheckOptions } from './active-health-checker.js';
+import { closedPort } from '../../tests/support/closed-port.js';
 
 interface HealthServer {
   readonly endpoint: Endpoint;
@@ -67,14 +68,6 @@ async function startServer(status: number | null): Promise<HealthServer> {
     server,
   };
   return state;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** `probe` is read when an endpoint turns unhealthy, e.g. to count the checks that led there. */
