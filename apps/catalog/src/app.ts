@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { OutOfStockError, type CatalogStore } from './catalog-store.js';
-import type { Knobs } from './knobs.js';
+import type { Knobs } from '@trellis/shop-kit';
 
 export interface CatalogAppParts {
   store: CatalogStore;

@@ -5,8 +5,9 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { buildApp } from './app.js';
 import { CatalogStore } from './catalog-store.js';
-import { ConfigError, loadConfig } from './config.js';
-import { Knobs } from './knobs.js';
+import { ConfigError } from '@trellis/shop-kit';
+import { loadConfig } from './config.js';
+import { Knobs } from '@trellis/shop-kit';
 import { seedProducts } from './products.js';
 
 async function main(): Promise<void> {

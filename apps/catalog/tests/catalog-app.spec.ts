@@ -6,7 +6,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { CatalogStore } from '../src/catalog-store.js';
-import { Knobs } from '../src/knobs.js';
+import { Knobs } from '@trellis/shop-kit';
 import { seedProducts } from '../src/products.js';
 
 let mesh: Mesh;

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { KnobSettings } from './knobs.js';
+
+/** Thrown at start-up when an environment variable is wrong; names the variable and the fix. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The variables every shop service reads: where to listen, its zone, its knobs and its drain. */
+export const serviceEnvShape = {
+  PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ZONE: z.string().min(1).optional(),
+  LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  HANG: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
+  DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(5_000),
+};
+
+export interface ServiceConfig {
+  port: number;
+  host: string;
+  zone: string | undefined;
+  knobs: KnobSettings;
+  drainDelayMs: number;
+}
+
+/** Parses the environment with `schema`; the first wrong variable throws ConfigError naming it. */
+export function parseEnv<Schema extends z.ZodType>(
+  schema: Schema,
+  env: NodeJS.ProcessEnv,
+): z.infer<Schema> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const variable = String(issue.path[0]);
+  throw new ConfigError(variable, `is ${JSON.stringify(env[variable])}: ${issue.message}`);
+}
+
+/** The common part of a service's config, from variables parsed with `serviceEnvShape`. */
+export function serviceConfig(value: z.infer<z.ZodObject<typeof serviceEnvShape>>): ServiceConfig {
+  return {
+    port: value.PORT,
+    host: value.HOST,
+    zone: value.ZONE,
+    knobs: { latencyMs: value.LATENCY_MS, errorRate: value.ERROR_RATE, hang: value.HANG },
+    drainDelayMs: value.DRAIN_DELAY_MS,
+  };
+}
