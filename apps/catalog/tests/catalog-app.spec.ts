@@ -127,7 +127,7 @@ describe('knobs', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(110);
 
     await request(app).post('/admin/knobs').send({ latencyMs: 0, errorRate: 1 }).expect(200);
-    const failed = await request(app).get('/products/tea-01').expect(500);
+    const failed = await request(app).get('/products/tea-01').expect(503);
     expect(failed.body.error.code).toBe('ERR_INJECTED');
     // Health is never subject to the knobs.
     await request(app).get('/healthz').expect(200);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 export interface KnobSettings {
   /** Added to every request, in ms. */
   latencyMs: number;
-  /** Share of requests answered 500, from 0 to 1. */
+  /** Share of requests answered 503 (an unavailable replica, which callers may retry), from 0 to 1. */
   errorRate: number;
   /** Accept requests and never answer them. */
   hang: boolean;
@@ -37,7 +37,7 @@ export class Knobs {
       if (hang) return;
       const answer = (): void => {
         if (errorRate > 0 && this.random() < errorRate) {
-          response.status(500).json({
+          response.status(503).json({
             error: { code: 'ERR_INJECTED', message: 'failure injected by the errorRate knob' },
           });
           return;
