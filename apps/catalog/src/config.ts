@@ -1,9 +1,8 @@
-import { parseEnv, serviceConfig, serviceEnvShape, type ServiceConfig } from '@trellis/shop-kit';
-import { z } from 'zod';
+import { loadServiceConfig, type ServiceConfig } from '@trellis/shop-kit';
 
 export type CatalogConfig = ServiceConfig;
 
 /** Reads the service's environment once; a wrong value fails fast with the variable's name. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): CatalogConfig {
-  return serviceConfig(parseEnv(z.object(serviceEnvShape), env));
+  return loadServiceConfig(env);
 }

@@ -1,48 +1,12 @@
-// Starts one catalog replica: reads its environment, registers in discovery, drains on SIGTERM.
-import { createMesh } from '@trellis/mesh';
-import { ServerState, startMeshServer } from '@trellis/mesh-express';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
+// Starts one catalog replica.
+import { runService } from '@trellis/shop-kit';
 import { buildApp } from './app.js';
 import { CatalogStore } from './catalog-store.js';
-import { ConfigError } from '@trellis/shop-kit';
 import { loadConfig } from './config.js';
-import { Knobs } from '@trellis/shop-kit';
 import { seedProducts } from './products.js';
 
-async function main(): Promise<void> {
-  const logger = pino({ name: 'catalog' });
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      logger.fatal({ variable: error.variable }, error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const mesh = createMesh({ logger });
-  const metrics = new Registry();
-  const state = new ServerState({ service: 'catalog' });
-  const app = buildApp({
-    store: new CatalogStore(seedProducts()),
-    knobs: new Knobs(config.knobs),
-    state,
-    mesh,
-    metrics,
-    logger,
-  });
-  const server = await startMeshServer(app, {
-    state,
-    mesh,
-    logger,
-    port: config.port,
-    host: config.host,
-    ...(config.zone ? { zone: config.zone } : {}),
-    drain: { delayMs: config.drainDelayMs },
-  });
-  logger.info({ url: server.url }, 'catalog is up');
-}
-
-void main();
+void runService({
+  service: 'catalog',
+  loadConfig,
+  buildApp: (parts) => buildApp({ ...parts, store: new CatalogStore(seedProducts()) }),
+});

@@ -1,46 +1,9 @@
-// Starts one payments replica: reads its environment, registers in discovery, drains on SIGTERM.
-import { createMesh } from '@trellis/mesh';
-import { ServerState, startMeshServer } from '@trellis/mesh-express';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { ConfigError, Knobs } from '@trellis/shop-kit';
+// Starts one payments replica.
+import { runService } from '@trellis/shop-kit';
 import { buildApp } from './app.js';
 import { ChargeLedger } from './charge-ledger.js';
-import { loadConfig } from './config.js';
 
-async function main(): Promise<void> {
-  const logger = pino({ name: 'payments' });
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      logger.fatal({ variable: error.variable }, error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const mesh = createMesh({ logger });
-  const metrics = new Registry();
-  const state = new ServerState({ service: 'payments' });
-  const app = buildApp({
-    ledger: new ChargeLedger(),
-    knobs: new Knobs(config.knobs),
-    state,
-    mesh,
-    metrics,
-    logger,
-  });
-  const server = await startMeshServer(app, {
-    state,
-    mesh,
-    logger,
-    port: config.port,
-    host: config.host,
-    ...(config.zone ? { zone: config.zone } : {}),
-    drain: { delayMs: config.drainDelayMs },
-  });
-  logger.info({ url: server.url }, 'payments is up');
-}
-
-void main();
+void runService({
+  service: 'payments',
+  buildApp: (parts) => buildApp({ ...parts, ledger: new ChargeLedger() }),
+});

@@ -1,4 +1,14 @@
 export { Knobs } from './knobs.js';
 export type { KnobSettings } from './knobs.js';
-export { ConfigError, parseEnv, serviceConfig, serviceEnvShape } from './service-config.js';
+export { runService } from './run-service.js';
+export type { RunServiceOptions } from './run-service.js';
+export { createServiceApp, sendBadRequest } from './service-app.js';
+export type { ServiceParts } from './service-app.js';
+export {
+  ConfigError,
+  loadServiceConfig,
+  parseEnv,
+  serviceConfig,
+  serviceEnvShape,
+} from './service-config.js';
 export type { ServiceConfig } from './service-config.js';

@@ -56,3 +56,8 @@ export function serviceConfig(value: z.infer<z.ZodObject<typeof serviceEnvShape>
     drainDelayMs: value.DRAIN_DELAY_MS,
   };
 }
+
+/** The config of a service that reads only the shared variables. */
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  return serviceConfig(parseEnv(z.object(serviceEnvShape), env));
+}
