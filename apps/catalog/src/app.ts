@@ -59,11 +59,9 @@ export function buildApp(parts: CatalogAppParts): Express {
           .json({ sku: product.sku, reserved: body.data.qty, stock: product.stock });
       } catch (error) {
         if (!(error instanceof OutOfStockError)) throw error;
-        response
-          .status(409)
-          .json({
-            error: { code: error.code, message: error.message, available: error.available },
-          });
+        response.status(409).json({
+          error: { code: error.code, message: error.message, available: error.available },
+        });
       }
     });
   });
