@@ -85,21 +85,20 @@ export class ServiceClient {
         this.#execute(request, prepared, onAttempts),
       );
       endCallSpan(span, { statusCode: response.statusCode, attempts });
+      const elapsedMs = settings.clock() - startedAt;
+      this.upstream.calls.record(elapsedMs, response.statusCode >= 500);
       settings.metrics?.callEnded(
         this.name,
         prepared.method,
         response.statusCode,
-        (settings.clock() - startedAt) / 1000,
+        elapsedMs / 1000,
       );
       return response;
     } catch (error) {
       endCallSpan(span, { error, attempts });
-      settings.metrics?.callEnded(
-        this.name,
-        prepared.method,
-        undefined,
-        (settings.clock() - startedAt) / 1000,
-      );
+      const elapsedMs = settings.clock() - startedAt;
+      this.upstream.calls.record(elapsedMs, true);
+      settings.metrics?.callEnded(this.name, prepared.method, undefined, elapsedMs / 1000);
       throw error;
     }
   }

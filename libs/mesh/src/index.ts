@@ -82,3 +82,5 @@ export { IDEMPOTENCY_KEY_HEADER, isIdempotent } from './resilience/idempotency.j
 export type { RetryBudgetOptions } from './resilience/retry-budget.js';
 export type { BreakerOptions, BreakerState } from './resilience/upstream-breaker.js';
 export { isInsideMeshAttempt } from './telemetry/attempt-context.js';
+export { CALL_DURATION_BOUNDS_MS, durationQuantile } from './telemetry/call-stats.js';
+export type { CallTotals } from './telemetry/call-stats.js';

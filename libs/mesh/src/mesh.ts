@@ -1,3 +1,4 @@
+import type { CallTotals } from './telemetry/call-stats.js';
 import { createBalancer } from './balancers/index.js';
 import type { Balancer, BalancerSpec } from './balancers/balancer.js';
 import { ServiceClient } from './client.js';
@@ -113,6 +114,8 @@ export interface UpstreamSnapshot {
   readonly retryBudget:
     { requests: number; retries: number; refused: number; available: number } | undefined;
   readonly endpoints: EndpointSnapshot[];
+  /** Cumulative call counts and durations; diff two snapshots for rates and quantiles. */
+  readonly calls: CallTotals;
 }
 
 const SERVICE_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
@@ -262,6 +265,7 @@ export class Mesh {
       inFlight: policies.bulkhead.inFlight,
       retryBudget: policies.budget ? { ...policies.budget.stats } : undefined,
       endpoints: upstream.snapshot(),
+      calls: upstream.calls.totals(),
     }));
   }
 

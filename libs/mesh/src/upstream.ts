@@ -1,3 +1,4 @@
+import { CallStats } from './telemetry/call-stats.js';
 import type { Balancer, PickContext } from './balancers/balancer.js';
 import type { Clock } from './clock.js';
 import { endpointKey, sameEndpoint, type Endpoint } from './endpoint.js';
@@ -52,6 +53,8 @@ export interface EndpointSnapshot {
  * that outlives updates, the balancer over the eligible endpoints, and one pool per endpoint.
  */
 export class Upstream {
+  /** Every call's outcome and duration, for dashboards. */
+  readonly calls = new CallStats();
   readonly #states = new Map<string, EndpointState>();
   #eligible: readonly EndpointState[] = [];
   #all: readonly EndpointState[] = [];

@@ -1,4 +1,4 @@
-import { createMesh } from '@trellis/mesh';
+import { createMesh, type MeshOptions } from '@trellis/mesh';
 import { ServerState, startMeshServer } from '@trellis/mesh-express';
 import type { Express } from 'express';
 import { pino } from 'pino';
@@ -11,6 +11,8 @@ export interface RunServiceOptions {
   service: string;
   buildApp: (parts: ServiceParts) => Express;
   loadConfig?: (env: NodeJS.ProcessEnv) => ServiceConfig;
+  /** Per-upstream settings of this service's mesh (e.g. a consistent-hash balancer). */
+  upstreams?: MeshOptions['upstreams'];
 }
 
 /**
@@ -27,15 +29,15 @@ export async function runService(options: RunServiceOptions): Promise<void> {
     logger.fatal({ variable: error.variable }, error.message);
     process.exit(2);
   }
-  const mesh = createMesh({ logger });
-  const state = new ServerState({ service: options.service });
-  const app = options.buildApp({
-    knobs: new Knobs(config.knobs),
-    state,
-    mesh,
-    metrics: new Registry(),
+  // One registry for the server's and the mesh client's metrics: one `/metrics` per replica.
+  const metrics = new Registry();
+  const mesh = createMesh({
     logger,
+    metrics: { registry: metrics },
+    ...(options.upstreams ? { upstreams: options.upstreams } : {}),
   });
+  const state = new ServerState({ service: options.service });
+  const app = options.buildApp({ knobs: new Knobs(config.knobs), state, mesh, metrics, logger });
   const server = await startMeshServer(app, {
     state,
     mesh,
@@ -43,6 +45,7 @@ export async function runService(options: RunServiceOptions): Promise<void> {
     port: config.port,
     host: config.host,
     ...(config.zone ? { zone: config.zone } : {}),
+    ...(config.replica ? { metadata: { replica: config.replica } } : {}),
     drain: { delayMs: config.drainDelayMs },
   });
   logger.info({ url: server.url }, `${options.service} is up`);

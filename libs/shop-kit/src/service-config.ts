@@ -17,6 +17,10 @@ export const serviceEnvShape = {
   PORT: z.coerce.number().int().min(0).max(65_535).default(0),
   HOST: z.string().min(1).default('127.0.0.1'),
   ZONE: z.string().min(1).optional(),
+  REPLICA: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes, like "catalog-2"')
+    .optional(),
   LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
   HANG: z
@@ -30,6 +34,8 @@ export interface ServiceConfig {
   port: number;
   host: string;
   zone: string | undefined;
+  /** The replica's name in the launcher and the dashboard (registered as metadata `replica`). */
+  replica: string | undefined;
   knobs: KnobSettings;
   drainDelayMs: number;
 }
@@ -52,6 +58,7 @@ export function serviceConfig(value: z.infer<z.ZodObject<typeof serviceEnvShape>
     port: value.PORT,
     host: value.HOST,
     zone: value.ZONE,
+    replica: value.REPLICA,
     knobs: { latencyMs: value.LATENCY_MS, errorRate: value.ERROR_RATE, hang: value.HANG },
     drainDelayMs: value.DRAIN_DELAY_MS,
   };

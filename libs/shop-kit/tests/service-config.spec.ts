@@ -16,6 +16,7 @@ describe('parseEnv', () => {
       port: 9000,
       host: '127.0.0.1',
       zone: undefined,
+      replica: undefined,
       knobs: { latencyMs: 0, errorRate: 0, hang: false },
       drainDelayMs: 5_000,
     });
@@ -26,6 +27,7 @@ describe('parseEnv', () => {
     ['HOST', ''],
     ['ERROR_RATE', 'NaN'],
     ['PAYMENT_LIMIT_CENTS', '0'],
+    ['REPLICA', 'Catalog 2'],
   ])('throws ConfigError naming %s when it is %j', (variable, value) => {
     const parse = (): unknown => parseEnv(schema, { [variable]: value });
     expect(parse).toThrow(ConfigError);
