@@ -1,7 +1,8 @@
 import { createServiceApp, sendBadRequest, type ServiceParts } from '@trellis/shop-kit';
 import type { Express } from 'express';
 import { z } from 'zod';
-import { UnknownQuoteError, type ShippingDesk } from './shipping-desk.js';
+import { QUOTE_ID, QuoteTamperedError } from './quote-seal.js';
+import { QuoteExpiredError, type ShippingDesk } from './shipping-desk.js';
 
 export interface ShippingAppParts extends ServiceParts {
   desk: ShippingDesk;
@@ -24,7 +25,7 @@ const quoteBody = z
 const shipmentBody = z
   .object({
     orderId: z.string().min(1).max(100),
-    quoteId: z.string().regex(/^q_[0-9a-f]{12}$/, 'a quote id from POST /quotes'),
+    quoteId: z.string().regex(QUOTE_ID, 'a quote id from POST /quotes'),
   })
   .strict();
 
@@ -44,7 +45,12 @@ export function buildApp(parts: ShippingAppParts): Express {
         const { shipment, created } = parts.desk.ship(body.data.orderId, body.data.quoteId);
         response.status(created ? 201 : 200).json(shipment);
       } catch (error) {
-        if (!(error instanceof UnknownQuoteError)) throw error;
+        // A forged or altered quote is bad input; an expired one no longer exists.
+        if (error instanceof QuoteTamperedError) {
+          response.status(400).json({ error: { code: error.code, message: error.message } });
+          return;
+        }
+        if (!(error instanceof QuoteExpiredError)) throw error;
         response.status(404).json({ error: { code: error.code, message: error.message } });
       }
     });
@@ -55,7 +61,7 @@ export function buildApp(parts: ShippingAppParts): Express {
         response.status(404).json({
           error: {
             code: 'ERR_NO_SUCH_SHIPMENT',
-            message: `no shipment ${request.params.trackingNumber}`,
+            message: `no shipment ${request.params.trackingNumber} was booked on this replica`,
           },
         });
         return;

@@ -6,7 +6,9 @@ import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
+import { DEVELOPMENT_QUOTE_SECRET } from '../src/config.js';
 import { ShippingDesk } from '../src/shipping-desk.js';
+import { trackingNumberFor } from '../src/tracking-number.js';
 
 let mesh: Mesh;
 let app: ReturnType<typeof buildApp>;
@@ -16,7 +18,7 @@ beforeEach(() => {
   const state = new ServerState({ service: 'shipping' });
   state.markRegistered('shipping-test');
   app = buildApp({
-    desk: new ShippingDesk(),
+    desk: new ShippingDesk({ secret: DEVELOPMENT_QUOTE_SECRET }),
     knobs: new Knobs({ latencyMs: 0, errorRate: 0, hang: false }),
     state,
     mesh,
@@ -39,7 +41,8 @@ describe('shipping', () => {
       carrier: 'PostNet',
       days: 2,
     });
-    expect(domestic.body.quoteId).toMatch(/^q_[0-9a-f]{12}$/);
+    expect(domestic.body.quoteId).toMatch(/^q_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(domestic.body.expiresAt)).toBeGreaterThan(Date.now());
     const abroad = await quote({ country: 'US', items: [{ sku: 'tea-01', qty: 15 }] }).expect(201);
     expect(abroad.body).toMatchObject({
       parcels: 2,
@@ -62,6 +65,7 @@ describe('shipping', () => {
       status: 'label-created',
     });
     expect(first.body.trackingNumber).toMatch(/^TRK[0-9A-F]{10}$/);
+    expect(first.body.trackingNumber).toBe(trackingNumberFor('order-7', DEVELOPMENT_QUOTE_SECRET));
     const again = await request(app)
       .post('/shipments')
       .send({ orderId: 'order-7', quoteId })
@@ -71,14 +75,15 @@ describe('shipping', () => {
     expect(tracked.body).toEqual(first.body);
   });
 
-  it('answers 404 for an unknown quote and an unknown tracking number', async () => {
-    const unknown = await request(app)
+  it('answers 400 for a quote id it never signed and 404 for an unknown tracking number', async () => {
+    const forged = await request(app)
       .post('/shipments')
-      .send({ orderId: 'o', quoteId: 'q_000000000000' })
-      .expect(404);
-    expect(unknown.body.error).toMatchObject({ code: 'ERR_NO_SUCH_QUOTE' });
-    expect(unknown.body.error.message).toMatch(/POST \/quotes/);
-    await request(app).get('/shipments/TRK0000000000').expect(404);
+      .send({ orderId: 'o', quoteId: `q_${'A'.repeat(20)}.${'B'.repeat(43)}` })
+      .expect(400);
+    expect(forged.body.error).toMatchObject({ code: 'ERR_INVALID_QUOTE' });
+    expect(forged.body.error.message).toMatch(/POST \/quotes/);
+    const missing = await request(app).get('/shipments/TRK0000000000').expect(404);
+    expect(missing.body.error).toMatchObject({ code: 'ERR_NO_SUCH_SHIPMENT' });
   });
 
   it.each([
@@ -98,8 +103,9 @@ describe('shipping', () => {
   });
 
   it.each([
-    ['no order id', { quoteId: 'q_000000000000' }, /orderId/],
+    ['no order id', { quoteId: `q_${'A'.repeat(20)}.${'B'.repeat(43)}` }, /orderId/],
     ['a malformed quote id', { orderId: 'o', quoteId: 'quote-1' }, /a quote id from POST \/quotes/],
+    ['an old-style quote id', { orderId: 'o', quoteId: 'q_000000000000' }, /quoteId: a quote id/],
   ])('refuses a shipment with %s', async (_label, body, message) => {
     const response = await request(app).post('/shipments').send(body).expect(400);
     expect(response.body.error.message).toMatch(message);

@@ -1,7 +1,7 @@
 export { Knobs } from './knobs.js';
 export type { KnobSettings } from './knobs.js';
 export { runService } from './run-service.js';
-export type { RunServiceOptions } from './run-service.js';
+export type { RunServiceOptions, ServiceLifecycle } from './run-service.js';
 export { createServiceApp, sendBadRequest } from './service-app.js';
 export type { ServiceParts } from './service-app.js';
 export {

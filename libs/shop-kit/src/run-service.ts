@@ -7,9 +7,15 @@ import { Knobs } from './knobs.js';
 import { ConfigError, loadServiceConfig, type ServiceConfig } from './service-config.js';
 import type { ServiceParts } from './service-app.js';
 
+/** What a service may hook into its own life, beside the app's parts. */
+export interface ServiceLifecycle {
+  /** Runs during the drain, after in-flight requests and the mesh are done (close stores here). */
+  onShutdown(hook: () => unknown): void;
+}
+
 export interface RunServiceOptions {
   service: string;
-  buildApp: (parts: ServiceParts) => Express;
+  buildApp: (parts: ServiceParts, lifecycle: ServiceLifecycle) => Express;
   loadConfig?: (env: NodeJS.ProcessEnv) => ServiceConfig;
   /** Per-upstream settings of this service's mesh (e.g. a consistent-hash balancer). */
   upstreams?: MeshOptions['upstreams'];
@@ -37,7 +43,11 @@ export async function runService(options: RunServiceOptions): Promise<void> {
     ...(options.upstreams ? { upstreams: options.upstreams } : {}),
   });
   const state = new ServerState({ service: options.service });
-  const app = options.buildApp({ knobs: new Knobs(config.knobs), state, mesh, metrics, logger });
+  const shutdownHooks: (() => unknown)[] = [];
+  const app = options.buildApp(
+    { knobs: new Knobs(config.knobs), state, mesh, metrics, logger },
+    { onShutdown: (hook) => shutdownHooks.push(hook) },
+  );
   const server = await startMeshServer(app, {
     state,
     mesh,
@@ -47,6 +57,9 @@ export async function runService(options: RunServiceOptions): Promise<void> {
     ...(config.zone ? { zone: config.zone } : {}),
     ...(config.replica ? { metadata: { replica: config.replica } } : {}),
     drain: { delayMs: config.drainDelayMs },
+    onShutdown: async () => {
+      for (const hook of shutdownHooks) await hook();
+    },
   });
   logger.info({ url: server.url }, `${options.service} is up`);
 }
