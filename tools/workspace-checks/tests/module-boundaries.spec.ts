@@ -47,7 +47,7 @@ async function boundaryErrors(
 
 describe('module boundaries', () => {
   it('forbid the SDK from importing an app', async () => {
-    const code = "import '@trellis/demo/package.json';";
+    const code = "import '@trellis/catalog/package.json';";
     expect(await boundaryErrors(workspaceLint, 'libs/mesh/src/probe.ts', code)).not.toBe('');
     expect(await boundaryErrors(tagsOnlyLint, 'libs/mesh/src/probe.ts', code)).toMatch(
       /Imports of apps are forbidden|Circular dependency/,
@@ -66,7 +66,7 @@ describe('module boundaries', () => {
     const errors = await boundaryErrors(
       workspaceLint,
       'libs/mesh/src/probe.ts',
-      "import '../../../apps/demo/src/echo-replica.js';",
+      "import '../../../apps/catalog/src/catalog-store.js';",
     );
     expect(errors).toMatch(/cannot be imported by a relative or absolute path/);
   });
@@ -74,7 +74,7 @@ describe('module boundaries', () => {
   it('forbid an app from importing a library internal instead of its public entry', async () => {
     const errors = await boundaryErrors(
       workspaceLint,
-      'apps/demo/src/probe.ts',
+      'apps/catalog/src/probe.ts',
       "import '../../../libs/mesh/src/upstream.js';",
     );
     expect(errors).toMatch(/cannot be imported by a relative or absolute path/);
@@ -82,7 +82,7 @@ describe('module boundaries', () => {
 
   it('allow an app to import the SDK through its public entry', async () => {
     expect(
-      await boundaryErrors(workspaceLint, 'apps/demo/src/probe.ts', "import '@trellis/mesh';"),
+      await boundaryErrors(workspaceLint, 'apps/catalog/src/probe.ts', "import '@trellis/mesh';"),
     ).toBe('');
   });
 });
