@@ -13,7 +13,7 @@ void runService({
   service: 'storefront',
   loadConfig: (env) => (config = loadConfig(env)),
   upstreams: STOREFRONT_UPSTREAMS,
-  buildApp: (parts) => {
+  buildApp: (parts, lifecycle) => {
     if (!config) throw new Error('the configuration is read before the app is built');
     // The dashboard reads the local registry (TRELLIS_REGISTRY_DIR) through resolvers of its own.
     const registry = new LocalRegistry();
@@ -23,16 +23,12 @@ void runService({
       logger: parts.logger.child({ component: 'dashboard' }),
       ...(config.launcherUrl ? { launcherUrl: config.launcherUrl } : {}),
     });
-    // runService has no shutdown hook: stop the dashboard's streams and timers on the signal
-    // that starts the drain, so open event streams do not hold the server open.
-    const stopDashboard = (): void => {
-      dashboard.close();
-      registry.close().catch((error: unknown) => {
-        parts.logger.warn({ err: error }, 'The dashboard registry did not close cleanly');
-      });
-    };
+    // Shutdown hooks run once in-flight requests end, which open event streams never do: end
+    // the streams on the signal that starts the drain, and close the registry at the end.
+    const stopDashboard = (): void => dashboard.close();
     process.once('SIGTERM', stopDashboard);
     process.once('SIGINT', stopDashboard);
+    lifecycle.onShutdown(() => registry.close());
     return buildApp({ ...parts, dashboard });
   },
 });
