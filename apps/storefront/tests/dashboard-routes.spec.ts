@@ -168,6 +168,7 @@ describe('the dashboard page and its files', () => {
       'decisions-feed.js',
       'dom.js',
       'format.js',
+      'graph-layout.js',
       'service-graph.js',
       'upstream-cards.js',
     ]);

@@ -1,73 +1,44 @@
 import { s } from './dom.js';
 import { msPair, percent, rate } from './format.js';
+import { NODE_HEIGHT, NODE_WIDTH, layoutGraph } from './graph-layout.js';
 
-const COLUMN = 250;
-const NODE_WIDTH = 140;
-const NODE_HEIGHT = 52;
-const ROW = 100;
-const PAD = 28;
-/** How far an edge between two services of one column swings out to the right. */
-const LOOP = 70;
 const COLOURS = { ok: '#2f855a', degraded: '#b7791f', failing: '#c53030', idle: '#a0aab5' };
+const LABEL_HEIGHT = 34;
+const LABEL_PADDING = 7;
 
 /** Draws services as columns by call depth and the calls between them as labelled curves. */
 export function renderGraph(svg, view) {
-  const positions = layout(view.services);
-  const columns = Math.max(1, ...view.services.map((node) => node.depth + 1));
-  const rows = Math.max(1, ...countPerColumn(view.services));
-  const width = PAD * 2 + (columns - 1) * COLUMN + NODE_WIDTH + LOOP;
-  const height = PAD * 2 + (rows - 1) * ROW + NODE_HEIGHT;
-  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  const labels = new Map(view.edges.map((edge) => [edge, drawLabel(edge)]));
+  // Labels go in first, so their boxes are sized to the text as the browser draws it.
+  svg.replaceChildren(
+    s(
+      'g',
+      { class: 'labels' },
+      [...labels.values()].map((label) => label.group),
+    ),
+  );
+  const layout = layoutGraph(view.services, view.edges, (edge) => labels.get(edge).size());
+
+  const { x, y, width, height } = layout.bounds;
+  svg.setAttribute('viewBox', `${x} ${y} ${width} ${height}`);
   // Drawn at its natural size, shrunk only when the panel is narrower.
   svg.setAttribute('width', String(width));
   svg.setAttribute('height', String(height));
 
-  const edges = view.edges
-    .filter((edge) => positions.has(edge.caller) && positions.has(edge.upstream))
-    .map((edge) => drawEdge(edge, positions.get(edge.caller), positions.get(edge.upstream)));
-  const nodes = view.services.map((node) => drawNode(node, positions.get(node.service)));
+  const lines = layout.edges.map(({ edge, path }) => drawLine(edge, path));
+  for (const { edge, label } of layout.edges) labels.get(edge).moveTo(label);
+  const nodes = view.services.map((node) => drawNode(node, layout.nodes.get(node.service)));
   // Lines first, then nodes over their ends, then labels over everything.
   svg.replaceChildren(
     markers(),
-    s(
-      'g',
-      { class: 'edges' },
-      edges.map((edge) => edge.line),
-    ),
+    s('g', { class: 'edges' }, lines),
     s('g', { class: 'nodes' }, nodes),
     s(
       'g',
       { class: 'labels' },
-      edges.map((edge) => edge.label),
+      layout.edges.map(({ edge }) => labels.get(edge).group),
     ),
   );
-}
-
-function countPerColumn(services) {
-  const counts = new Map();
-  for (const node of services) counts.set(node.depth, (counts.get(node.depth) ?? 0) + 1);
-  return [...counts.values()];
-}
-
-/** Columns by depth; inside a column, by name, centred against the tallest column. */
-function layout(services) {
-  const byDepth = new Map();
-  for (const node of services) {
-    if (!byDepth.has(node.depth)) byDepth.set(node.depth, []);
-    byDepth.get(node.depth).push(node.service);
-  }
-  const tallest = Math.max(1, ...[...byDepth.values()].map((column) => column.length));
-  const positions = new Map();
-  for (const [depth, names] of byDepth) {
-    names.sort();
-    const offset = ((tallest - names.length) * ROW) / 2;
-    names.forEach((name, index) => {
-      const x = PAD + depth * COLUMN;
-      const y = PAD + offset + index * ROW;
-      positions.set(name, { x, y, depth, cy: y + NODE_HEIGHT / 2 });
-    });
-  }
-  return positions;
 }
 
 function markers() {
@@ -124,25 +95,15 @@ function drawNode(node, at) {
   );
 }
 
-function drawEdge(edge, from, to) {
-  let path;
-  let labelX;
-  let labelY;
-  if (to.depth > from.depth) {
-    const sx = from.x + NODE_WIDTH;
-    const ex = to.x - 2;
-    const bend = (ex - sx) / 2;
-    path = `M ${sx} ${from.cy} C ${sx + bend} ${from.cy}, ${ex - bend} ${to.cy}, ${ex} ${to.cy}`;
-    labelX = (sx + ex) / 2;
-    labelY = (from.cy + to.cy) / 2;
-  } else {
-    // Same column or backwards: a loop out to the right, into the upstream's right side.
-    const sx = from.x + NODE_WIDTH;
-    const ex = to.x + NODE_WIDTH + 2;
-    path = `M ${sx} ${from.cy} C ${sx + LOOP} ${from.cy}, ${ex + LOOP} ${to.cy}, ${ex} ${to.cy}`;
-    labelX = (sx + ex) / 2 + (LOOP * 3) / 4;
-    labelY = (from.cy + to.cy) / 2;
-  }
+function summaryOf(edge) {
+  return (
+    `${edge.caller} → ${edge.upstream}: ${rate(edge.requestsPerSecond)} req/s, ` +
+    `${percent(edge.errorRate)} errors, p50/p99 ${msPair(edge.p50Ms, edge.p99Ms)}, ` +
+    `breaker ${edge.breaker}${edge.panic ? ', panic' : ''}`
+  );
+}
+
+function drawLine(edge, path) {
   const width = 1.5 + Math.min(3.5, Math.log10(1 + edge.requestsPerSecond) * 1.6);
   const attributes = {
     class: 'edge',
@@ -154,12 +115,8 @@ function drawEdge(edge, from, to) {
     'data-health': edge.health,
     'data-breaker': edge.breaker,
   };
-  const summary =
-    `${edge.caller} → ${edge.upstream}: ${rate(edge.requestsPerSecond)} req/s, ` +
-    `${percent(edge.errorRate)} errors, p50/p99 ${msPair(edge.p50Ms, edge.p99Ms)}, ` +
-    `breaker ${edge.breaker}${edge.panic ? ', panic' : ''}`;
-  const line = s('g', attributes, [
-    s('title', { text: summary }),
+  return s('g', attributes, [
+    s('title', { text: summaryOf(edge) }),
     s('path', {
       class: 'edge-line',
       d: path,
@@ -167,28 +124,44 @@ function drawEdge(edge, from, to) {
       'marker-end': `url(#arrow-${edge.health})`,
     }),
   ]);
+}
+
+/** An edge's label: `size()` measures its text, `moveTo(box)` puts it in place. */
+function drawLabel(edge) {
   const top = `${rate(edge.requestsPerSecond)}/s`;
   const errors = percent(edge.errorRate);
   const bottom = msPair(edge.p50Ms, edge.p99Ms);
-  const boxWidth = Math.max(top.length + errors.length + 3, bottom.length) * 6.3 + 14;
-  const label = s(
+  const firstLine = s('text', { class: 'edge-label', x: LABEL_PADDING, y: 14 }, [
+    s('tspan', { class: 'rps', text: top }),
+    s('tspan', { text: ' · ' }),
+    s('tspan', { class: 'err', text: errors }),
+  ]);
+  const secondLine = s('text', { class: 'edge-label', x: LABEL_PADDING, y: 28, text: bottom });
+  const box = s('rect', { class: 'edge-label-box', height: LABEL_HEIGHT, rx: 6 });
+  const group = s(
     'g',
     {
       class: 'edge',
       'data-edge-label': `${edge.caller}->${edge.upstream}`,
       'data-health': edge.health,
-      transform: `translate(${labelX - boxWidth / 2} ${labelY - 16})`,
     },
-    [
-      s('title', { text: summary }),
-      s('rect', { class: 'edge-label-box', width: boxWidth, height: 32, rx: 6 }),
-      s('text', { class: 'edge-label', x: 7, y: 13 }, [
-        s('tspan', { class: 'rps', text: top }),
-        s('tspan', { text: ' · ' }),
-        s('tspan', { class: 'err', text: errors }),
-      ]),
-      s('text', { class: 'edge-label', x: 7, y: 26, text: bottom }),
-    ],
+    [s('title', { text: summaryOf(edge) }), box, firstLine, secondLine],
   );
-  return { line, label };
+  // Without a rendered page to measure in (a hidden panel), a generous guess per character.
+  const guess = Math.max(top.length + errors.length + 3, bottom.length) * 7;
+  return {
+    group,
+    size() {
+      const measured = Math.max(
+        firstLine.getComputedTextLength(),
+        secondLine.getComputedTextLength(),
+      );
+      const text = measured > 0 ? measured : guess;
+      return { width: Math.ceil(text) + LABEL_PADDING * 2, height: LABEL_HEIGHT };
+    },
+    moveTo({ x, y, width }) {
+      box.setAttribute('width', String(width));
+      group.setAttribute('transform', `translate(${x.toFixed(1)} ${y.toFixed(1)})`);
+    },
+  };
 }
