@@ -1,18 +1,10 @@
-import { ConfigError } from '@trellis/shop-kit';
+import { expectConfigError, LOCAL_SERVICE_CONFIG } from '@trellis/shop-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('keeps carts in memory unless REDIS_URL is set', () => {
-    expect(loadConfig({})).toEqual({
-      port: 0,
-      host: '127.0.0.1',
-      zone: undefined,
-      replica: undefined,
-      knobs: { latencyMs: 0, errorRate: 0, hang: false },
-      drainDelayMs: 5_000,
-      redisUrl: undefined,
-    });
+    expect(loadConfig({})).toEqual({ ...LOCAL_SERVICE_CONFIG, redisUrl: undefined });
     // An empty value, as env files often leave it, is the same as unset.
     expect(loadConfig({ REDIS_URL: '' }).redisUrl).toBeUndefined();
   });
@@ -36,9 +28,7 @@ describe('loadConfig', () => {
     ['PORT', 'eighty'],
     ['ERROR_RATE', '1.5'],
   ])('fails fast naming %s when it is %j', (variable, value) => {
-    const load = (): unknown => loadConfig({ [variable]: value });
-    expect(load).toThrow(ConfigError);
-    expect(load).toThrow(`${variable} is "${value}"`);
+    expectConfigError(() => loadConfig({ [variable]: value }), variable, value);
   });
 
   it('says what a right REDIS_URL looks like', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@trellis/shop-kit';
+import { expectConfigError } from '@trellis/shop-kit/testing';
 import { loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
@@ -40,8 +40,6 @@ describe('loadConfig', () => {
     ['HANG', 'yes'],
     ['DRAIN_DELAY_MS', '1e9'],
   ])('fails fast naming %s when it is %j', (variable, value) => {
-    const load = (): unknown => loadConfig({ [variable]: value });
-    expect(load).toThrow(ConfigError);
-    expect(load).toThrow(new RegExp(`^${variable} is "${value.replace('.', '\\.')}"`));
+    expectConfigError(() => loadConfig({ [variable]: value }), variable, value);
   });
 });

@@ -1,17 +1,10 @@
-import { ConfigError } from '@trellis/shop-kit';
+import { expectConfigError, LOCAL_SERVICE_CONFIG } from '@trellis/shop-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('has defaults for a local run', () => {
-    expect(loadConfig({})).toEqual({
-      port: 0,
-      host: '127.0.0.1',
-      zone: undefined,
-      replica: undefined,
-      knobs: { latencyMs: 0, errorRate: 0, hang: false },
-      drainDelayMs: 5_000,
-    });
+    expect(loadConfig({})).toEqual(LOCAL_SERVICE_CONFIG);
   });
 
   it('reads the shared variables', () => {
@@ -27,8 +20,6 @@ describe('loadConfig', () => {
     ['ERROR_RATE', '1.5'],
     ['HANG', 'yes'],
   ])('fails fast naming %s when it is %j', (variable, value) => {
-    const load = (): unknown => loadConfig({ [variable]: value });
-    expect(load).toThrow(ConfigError);
-    expect(load).toThrow(new RegExp(`^${variable} is "${value.replace('.', '\\.')}"`));
+    expectConfigError(() => loadConfig({ [variable]: value }), variable, value);
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError } from '@trellis/shop-kit';
+import { expectConfigError } from '@trellis/shop-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 
@@ -44,15 +44,6 @@ describe('loadConfig', () => {
     ['LOAD_USERS', 'many', /expected number/],
     ['ERROR_RATE', '2', /Too big/],
   ])('throws ConfigError naming %s when it is %j', (variable, value, problem) => {
-    let thrown: unknown;
-    try {
-      loadConfig({ [variable]: value });
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ConfigError);
-    expect((thrown as ConfigError).variable).toBe(variable);
-    expect((thrown as ConfigError).message).toMatch(problem);
-    expect((thrown as ConfigError).message).toContain(`${variable} is "${value}"`);
+    expectConfigError(() => loadConfig({ [variable]: value }), variable, value, problem);
   });
 });

@@ -1,16 +1,11 @@
-import { ConfigError } from '@trellis/shop-kit';
+import { expectConfigError, LOCAL_SERVICE_CONFIG } from '@trellis/shop-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { DEVELOPMENT_QUOTE_SECRET, loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('has defaults for a local run, with the development quote secret', () => {
     expect(loadConfig({})).toEqual({
-      port: 0,
-      host: '127.0.0.1',
-      zone: undefined,
-      replica: undefined,
-      knobs: { latencyMs: 0, errorRate: 0, hang: false },
-      drainDelayMs: 5_000,
+      ...LOCAL_SERVICE_CONFIG,
       quoteSecret: DEVELOPMENT_QUOTE_SECRET,
     });
   });
@@ -33,9 +28,7 @@ describe('loadConfig', () => {
     ['QUOTE_SECRET', ''],
     ['PORT', 'eighty'],
   ])('fails fast naming %s when it is %j', (variable, value) => {
-    const load = (): unknown => loadConfig({ [variable]: value });
-    expect(load).toThrow(ConfigError);
-    expect(load).toThrow(new RegExp(`^${variable} is "${value}"`));
+    expectConfigError(() => loadConfig({ [variable]: value }), variable, value);
   });
 
   it('says how long the secret must be', () => {

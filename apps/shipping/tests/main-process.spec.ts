@@ -1,47 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useCompiledService } from '@trellis/shop-kit/testing';
+import { describe, expect, it } from 'vitest';
 
-const appRoot = join(__dirname, '..');
-const repoRoot = join(appRoot, '..', '..');
-const main = join(appRoot, 'dist', 'main.js');
-let registryDir: string;
-
-beforeAll(async () => {
-  // The service runs as it ships: compiled to CommonJS, with its libraries' builds.
-  await promisify(execFile)(
-    join(repoRoot, 'node_modules', '.bin', 'tsc'),
-    ['--build', 'tsconfig.app.json'],
-    { cwd: appRoot },
-  );
-  registryDir = await mkdtemp(join(tmpdir(), 'shipping-registry-'));
-}, 120_000);
-
-afterAll(() => rm(registryDir, { recursive: true, force: true }));
-
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, [main], {
-    env: { ...process.env, TRELLIS_REGISTRY_DIR: registryDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  let announce: (url: string) => void = () => undefined;
-  const url = new Promise<string>((resolve) => (announce = resolve));
-  const onData = (chunk: Buffer): void => {
-    output += chunk.toString();
-    const match = /"url":"(http:\/\/[^"]+)".*is up/.exec(output);
-    if (match) announce(match[1]!);
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return { child, exited, url, output: () => output };
-}
+const shipping = useCompiledService(join(__dirname, '..'), 'shipping');
 
 async function post(
   url: string,
@@ -58,10 +20,10 @@ async function post(
 describe('shipping processes', () => {
   it('two replicas with one secret accept each other’s quotes, agree on tracking numbers and drain on SIGTERM', async () => {
     const env = { DRAIN_DELAY_MS: '100', QUOTE_SECRET: 'a-shared-secret-of-the-test' };
-    const replicas = [start(env), start(env)];
+    const replicas = [shipping.start(env), shipping.start(env)];
     try {
       const [first, second] = await Promise.all(replicas.map((replica) => replica.url));
-      expect(await readdir(join(registryDir, 'shipping'))).toHaveLength(2);
+      expect(await readdir(join(shipping.registryDir, 'shipping'))).toHaveLength(2);
       const quote = await post(`${first}/quotes`, {
         country: 'NL',
         items: [{ sku: 'tea-01', qty: 1 }],
@@ -79,16 +41,14 @@ describe('shipping processes', () => {
       expect(onFirst).toEqual({ status: 201, body: onSecond.body });
       for (const replica of replicas) replica.child.kill('SIGTERM');
       expect(await Promise.all(replicas.map((replica) => replica.exited))).toEqual([0, 0]);
-      expect(
-        (await readdir(join(registryDir, 'shipping'))).filter((name) => name.endsWith('.json')),
-      ).toEqual([]);
+      expect(await shipping.leaseFiles('shipping')).toEqual([]);
     } finally {
       for (const replica of replicas) replica.child.kill('SIGKILL');
     }
   });
 
   it('exits with code 2 and names QUOTE_SECRET when it is too short', async () => {
-    const service = start({ QUOTE_SECRET: 'short' });
+    const service = shipping.start({ QUOTE_SECRET: 'short' });
     expect(await service.exited).toBe(2);
     expect(service.output()).toMatch(/QUOTE_SECRET is \\"short\\": use at least 16 characters/);
   });

@@ -1,50 +1,24 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PRODUCTS,
-  startCart,
-  startCatalog,
-  startCheckout,
-  type FakeServer,
-} from './support/fake-upstreams.js';
-import { storefrontWith, type StorefrontUnderTest } from './support/storefront.js';
-
-let catalog: FakeServer;
-let carts: Awaited<ReturnType<typeof startCart>>[];
-let checkout: FakeServer;
-let storefront: StorefrontUnderTest;
+import { describe, expect, it } from 'vitest';
+import { useFakeShop } from './support/fake-shop.js';
 
 // Two cart replicas, each with its own memory, as in a local run without Redis.
-beforeAll(async () => {
-  catalog = await startCatalog(PRODUCTS);
-  carts = [await startCart(), await startCart()];
-  checkout = await startCheckout(carts[0]!.carts);
-  storefront = storefrontWith({
-    catalog: [catalog.endpoint],
-    cart: carts.map((cart) => cart.endpoint),
-    checkout: [checkout.endpoint],
-  });
-});
-
-afterAll(async () => {
-  await storefront.mesh.close();
-  await Promise.all([catalog.close(), checkout.close(), ...carts.map((cart) => cart.close())]);
-});
+const shop = useFakeShop({ cartReplicas: 2 });
 
 const as = (userId: string) => ({
-  get: () => request(storefront.app).get('/api/cart').set('x-user-id', userId),
+  get: () => request(shop.storefront.app).get('/api/cart').set('x-user-id', userId),
   put: (sku: string, body: unknown) =>
-    request(storefront.app)
+    request(shop.storefront.app)
       .put(`/api/cart/items/${sku}`)
       .set('x-user-id', userId)
       .send(body as object),
   delete: (sku: string) =>
-    request(storefront.app).delete(`/api/cart/items/${sku}`).set('x-user-id', userId),
+    request(shop.storefront.app).delete(`/api/cart/items/${sku}`).set('x-user-id', userId),
 });
 
 /** Which cart replicas served this user. */
 const replicasOf = (userId: string) =>
-  carts.flatMap((cart, index) =>
+  shop.carts.flatMap((cart, index) =>
     cart.requests.some(
       (call) => call.url === `/carts/${userId}` || call.url.startsWith(`/carts/${userId}/`),
     )
@@ -101,7 +75,7 @@ describe('the cart', () => {
   });
 
   it('shows a product the catalog no longer has as unavailable instead of failing the cart', async () => {
-    const replica = carts[replicasOf('ann')[0]!]!;
+    const replica = shop.carts[replicasOf('ann')[0]!]!;
     replica.carts.set('ann', [
       { sku: 'tea-01', qty: 1 },
       { sku: 'tea-99', qty: 4 },
@@ -138,14 +112,14 @@ describe('the cart', () => {
   });
 
   it('answers 404 from the catalog for an unknown SKU and leaves the cart alone', async () => {
-    const before = carts.map((cart) => cart.requests.length);
+    const before = shop.carts.map((cart) => cart.requests.length);
     const answer = await as('dee').put('tea-99', { qty: 1 }).expect(404);
     expect(answer.body.error.code).toBe('ERR_NO_SUCH_PRODUCT');
-    expect(carts.map((cart) => cart.requests.length)).toEqual(before);
+    expect(shop.carts.map((cart) => cart.requests.length)).toEqual(before);
   });
 
   it('relays the cart service’s own refusal as it is', async () => {
-    for (const cart of carts) cart.refusedSkus.add('tea-07');
+    for (const cart of shop.carts) cart.refusedSkus.add('tea-07');
     const answer = await as('eve').put('tea-07', { qty: 1 }).expect(409);
     expect(answer.body).toEqual({
       error: { code: 'ERR_CART_FULL', message: 'a cart holds at most 50 lines' },
@@ -160,13 +134,18 @@ describe('the cart', () => {
     ['no quantity', {}, /^qty: /],
     ['an extra field', { qty: 1, priceCents: 1 }, /^body: Unrecognized key: "priceCents"/],
   ])('answers 400 for %s, without calling anyone', async (_label, body, message) => {
-    const before = catalog.requests.length + carts[0]!.requests.length + carts[1]!.requests.length;
+    const before =
+      shop.catalog.requests.length +
+      shop.carts[0]!.requests.length +
+      shop.carts[1]!.requests.length;
     const answer = await as('fay').put('tea-01', body).expect(400);
     expect(answer.body.error.code).toBe('ERR_BAD_REQUEST');
     expect(answer.body.error.message).toMatch(message);
-    expect(catalog.requests.length + carts[0]!.requests.length + carts[1]!.requests.length).toBe(
-      before,
-    );
+    expect(
+      shop.catalog.requests.length +
+        shop.carts[0]!.requests.length +
+        shop.carts[1]!.requests.length,
+    ).toBe(before);
   });
 
   it('answers 400 naming the SKU for a malformed one, on PUT and DELETE', async () => {
@@ -177,7 +156,7 @@ describe('the cart', () => {
   });
 
   it('answers 400 for a body that is not JSON', async () => {
-    const answer = await request(storefront.app)
+    const answer = await request(shop.storefront.app)
       .put('/api/cart/items/tea-01')
       .set('x-user-id', 'hal')
       .set('content-type', 'application/json')

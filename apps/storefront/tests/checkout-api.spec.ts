@@ -1,34 +1,8 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PRODUCTS,
-  startCart,
-  startCatalog,
-  startCheckout,
-  type FakeServer,
-} from './support/fake-upstreams.js';
-import { storefrontWith, type StorefrontUnderTest } from './support/storefront.js';
+import { describe, expect, it } from 'vitest';
+import { useFakeShop } from './support/fake-shop.js';
 
-let catalog: FakeServer;
-let cart: Awaited<ReturnType<typeof startCart>>;
-let checkout: FakeServer;
-let storefront: StorefrontUnderTest;
-
-beforeAll(async () => {
-  catalog = await startCatalog(PRODUCTS);
-  cart = await startCart();
-  checkout = await startCheckout(cart.carts);
-  storefront = storefrontWith({
-    catalog: [catalog.endpoint],
-    cart: [cart.endpoint],
-    checkout: [checkout.endpoint],
-  });
-});
-
-afterAll(async () => {
-  await storefront.mesh.close();
-  await Promise.all([catalog.close(), cart.close(), checkout.close()]);
-});
+const shop = useFakeShop();
 
 const address = {
   name: 'Ada Lovelace',
@@ -40,15 +14,15 @@ const address = {
 const order = { address, paymentToken: 'tok_visa' };
 
 const checkOut = (userId: string, body: unknown, key?: string) => {
-  const call = request(storefront.app).post('/api/checkout').set('x-user-id', userId);
+  const call = request(shop.storefront.app).post('/api/checkout').set('x-user-id', userId);
   return (key === undefined ? call : call.set('Idempotency-Key', key)).send(body as object);
 };
 
-const lastCheckout = () => checkout.requests.at(-1)!;
+const lastCheckout = () => shop.checkout.requests.at(-1)!;
 
 describe('POST /api/checkout', () => {
   it('forwards the page’s Idempotency-Key and the user to checkout, and answers its 201 as it is', async () => {
-    cart.carts.set('ann', [{ sku: 'tea-01', qty: 2 }]);
+    shop.cart.carts.set('ann', [{ sku: 'tea-01', qty: 2 }]);
     const answer = await checkOut('ann', order, 'web-attempt-1').expect(201);
     expect(answer.body).toMatchObject({
       userId: 'ann',
@@ -71,17 +45,17 @@ describe('POST /api/checkout', () => {
   });
 
   it('sends a repeated key on again, so a double click is the same order', async () => {
-    cart.carts.set('bob', [{ sku: 'ware-02', qty: 1 }]);
+    shop.cart.carts.set('bob', [{ sku: 'ware-02', qty: 1 }]);
     const first = await checkOut('bob', order, 'web-double').expect(201);
     const second = await checkOut('bob', order, 'web-double').expect(200);
     expect(second.body).toEqual(first.body);
     expect(
-      checkout.requests.filter((call) => call.headers['idempotency-key'] === 'web-double'),
+      shop.checkout.requests.filter((call) => call.headers['idempotency-key'] === 'web-double'),
     ).toHaveLength(2);
   });
 
   it('makes a key when the caller sends none, and answers it', async () => {
-    cart.carts.set('cy', [{ sku: 'tea-07', qty: 1 }]);
+    shop.cart.carts.set('cy', [{ sku: 'tea-07', qty: 1 }]);
     const answer = await checkOut('cy', order).expect(201);
     const key = lastCheckout().headers['idempotency-key'];
     expect(key).toMatch(/^sf-[0-9a-f-]{36}$/);
@@ -89,7 +63,7 @@ describe('POST /api/checkout', () => {
   });
 
   it('relays a declined payment (402) as it is', async () => {
-    cart.carts.set('dee', [{ sku: 'tea-01', qty: 1 }]);
+    shop.cart.carts.set('dee', [{ sku: 'tea-01', qty: 1 }]);
     const answer = await checkOut('dee', { ...order, paymentToken: 'tok_decline' }, 'web-d').expect(
       402,
     );
@@ -133,20 +107,20 @@ describe('POST /api/checkout', () => {
     ],
     ['an amount in the body', { ...order, totalCents: 1 }, /^body: Unrecognized key: "totalCents"/],
   ])('answers 400 for %s, and checkout hears nothing', async (_label, body, message) => {
-    const before = checkout.requests.length;
+    const before = shop.checkout.requests.length;
     const answer = await checkOut('fay', body, 'web-bad').expect(400);
     expect(answer.body.error.code).toBe('ERR_BAD_REQUEST');
     expect(answer.body.error.message).toMatch(message);
-    expect(checkout.requests.length).toBe(before);
+    expect(shop.checkout.requests.length).toBe(before);
   });
 
   it.each([
     ['spaces', 'two words'],
     ['201 characters', 'k'.repeat(201)],
   ])('answers 400 naming Idempotency-Key for a key with %s', async (_label, key) => {
-    const before = checkout.requests.length;
+    const before = shop.checkout.requests.length;
     const answer = await checkOut('gus', order, key).expect(400);
     expect(answer.body.error.message).toMatch(/^Idempotency-Key: /);
-    expect(checkout.requests.length).toBe(before);
+    expect(shop.checkout.requests.length).toBe(before);
   });
 });

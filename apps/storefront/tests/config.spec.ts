@@ -1,16 +1,11 @@
-import { ConfigError } from '@trellis/shop-kit';
+import { expectConfigError, LOCAL_SERVICE_CONFIG } from '@trellis/shop-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('has defaults for a local run: the dashboard follows the whole shop, without a launcher', () => {
     expect(loadConfig({})).toEqual({
-      port: 0,
-      host: '127.0.0.1',
-      zone: undefined,
-      replica: undefined,
-      knobs: { latencyMs: 0, errorRate: 0, hang: false },
-      drainDelayMs: 5_000,
+      ...LOCAL_SERVICE_CONFIG,
       dashboardServices: [
         'storefront',
         'catalog',
@@ -50,11 +45,6 @@ describe('loadConfig', () => {
     ['TRELLIS_LAUNCHER_URL', '', /an http URL/],
     ['PORT', 'eighty', /PORT/],
   ])('fails fast naming %s when it is %j', (variable, value, problem) => {
-    const load = (): unknown => loadConfig({ [variable]: value });
-    expect(load).toThrow(ConfigError);
-    expect(load).toThrow(
-      new RegExp(`^${variable} is ${JSON.stringify(value).replace(/[.]/g, '\\.')}`),
-    );
-    expect(load).toThrow(problem);
+    expectConfigError(() => loadConfig({ [variable]: value }), variable, value, problem);
   });
 });

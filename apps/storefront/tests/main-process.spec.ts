@@ -1,59 +1,32 @@
-import { execFile, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { createMesh, LocalRegistry } from '@trellis/mesh';
+import { useCompiledService } from '@trellis/shop-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRODUCTS, startCart, startCatalog, type FakeServer } from './support/fake-upstreams.js';
 
-const appRoot = join(__dirname, '..');
-const repoRoot = join(appRoot, '..', '..');
-const main = join(appRoot, 'dist', 'main.js');
-let registryDir: string;
+const storefrontService = useCompiledService(join(__dirname, '..'), 'storefront');
 let catalog: FakeServer;
 let cart: FakeServer;
 
 beforeAll(async () => {
-  // The service runs as it ships: compiled to CommonJS, with its libraries' builds.
-  await promisify(execFile)(
-    join(repoRoot, 'node_modules', '.bin', 'tsc'),
-    ['--build', 'tsconfig.app.json'],
-    { cwd: appRoot },
-  );
-  registryDir = await mkdtemp(join(tmpdir(), 'storefront-registry-'));
   catalog = await startCatalog(PRODUCTS);
   cart = await startCart();
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all([catalog.close(), cart.close()]);
-  await rm(registryDir, { recursive: true, force: true });
 });
+
+afterAll(() => Promise.all([catalog.close(), cart.close()]));
 
 const address = (endpoint: { address: string; port: number }) =>
   `${endpoint.address}:${endpoint.port}`;
 
 function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, [main], {
-    env: {
-      ...process.env,
-      TRELLIS_REGISTRY_DIR: registryDir,
-      // The upstreams are this test's servers; the environment comes before the registry.
-      TRELLIS_UPSTREAM_CATALOG: address(catalog.endpoint),
-      TRELLIS_UPSTREAM_CART: address(cart.endpoint),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return storefrontService.start({
+    // The upstreams are this test's servers; the environment comes before the registry.
+    TRELLIS_UPSTREAM_CATALOG: address(catalog.endpoint),
+    TRELLIS_UPSTREAM_CART: address(cart.endpoint),
+    ...env,
   });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return { child, exited, output: () => output };
 }
 
 /** Opens the dashboard's event stream and leaves it open, as a dashboard tab does. */
@@ -79,7 +52,7 @@ function openEventStream(url: string): Promise<void> {
 describe('the storefront process', () => {
   it('registers itself, serves the shop through its upstreams, mounts the dashboard, and drains on SIGTERM', async () => {
     const service = start({ DRAIN_DELAY_MS: '100', REPLICA: 'storefront-1' });
-    const registry = new LocalRegistry({ dir: registryDir });
+    const registry = new LocalRegistry({ dir: storefrontService.registryDir });
     const mesh = createMesh({ discovery: registry });
     try {
       const storefront = mesh.client('storefront');
@@ -114,9 +87,9 @@ describe('the storefront process', () => {
       expect(dashboard.headers['content-type']).toMatch(/^text\/html/);
       await dashboard.body.dump();
 
-      expect(await readdir(join(registryDir, 'storefront'))).toHaveLength(1);
+      expect(await readdir(join(storefrontService.registryDir, 'storefront'))).toHaveLength(1);
       // An open dashboard stream does not hold the drain: the signal ends it.
-      const [lease] = await readdir(join(registryDir, 'storefront'));
+      const [lease] = await readdir(join(storefrontService.registryDir, 'storefront'));
       expect(lease).toBeDefined();
       const url = (await storefront.request({ path: '/healthz' })).endpoint;
       await openEventStream(`http://${url}`);
@@ -127,9 +100,7 @@ describe('the storefront process', () => {
         new Promise<string>((resolve) => setTimeout(() => resolve('still draining'), 10_000)),
       ]);
       expect(stopped).toBe(0);
-      expect(
-        (await readdir(join(registryDir, 'storefront'))).filter((name) => name.endsWith('.json')),
-      ).toEqual([]);
+      expect(await storefrontService.leaseFiles('storefront')).toEqual([]);
     } finally {
       service.child.kill('SIGKILL');
       await mesh.close();

@@ -1,37 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PUBLIC_DIR } from '../src/pages.js';
-import {
-  PRODUCTS,
-  startCart,
-  startCatalog,
-  startCheckout,
-  type FakeServer,
-} from './support/fake-upstreams.js';
-import { storefrontWith, type StorefrontUnderTest } from './support/storefront.js';
+import { useFakeShop } from './support/fake-shop.js';
 
-let catalog: FakeServer;
-let cart: Awaited<ReturnType<typeof startCart>>;
-let checkout: FakeServer;
-let storefront: StorefrontUnderTest;
-
-beforeAll(async () => {
-  catalog = await startCatalog(PRODUCTS);
-  cart = await startCart();
-  checkout = await startCheckout(cart.carts);
-  storefront = storefrontWith({
-    catalog: [catalog.endpoint],
-    cart: [cart.endpoint],
-    checkout: [checkout.endpoint],
-  });
-});
-
-afterAll(async () => {
-  await storefront.mesh.close();
-  await Promise.all([catalog.close(), cart.close(), checkout.close()]);
-});
+const shop = useFakeShop();
 
 /** Every module the page loads, following imports from the entry point. */
 async function moduleGraph(entry: string): Promise<string[]> {
@@ -55,7 +29,7 @@ describe('the pages', () => {
   it.each(['/', '/products/tea-01', '/cart', '/checkout', '/orders/ord_0123456789abcdef'])(
     'serves the page shell at %s',
     async (path) => {
-      const page = await request(storefront.app).get(path).expect(200);
+      const page = await request(shop.storefront.app).get(path).expect(200);
       expect(page.headers['content-type']).toMatch(/^text\/html/);
       expect(page.headers['cache-control']).toBe('no-cache');
       expect(page.text).toContain('<script type="module" src="/assets/js/main.js">');
@@ -66,14 +40,14 @@ describe('the pages', () => {
   );
 
   it('serves the stylesheet, the icon and every script module the page imports', async () => {
-    const css = await request(storefront.app).get('/assets/shop.css').expect(200);
+    const css = await request(shop.storefront.app).get('/assets/shop.css').expect(200);
     expect(css.headers['content-type']).toMatch(/^text\/css/);
-    const icon = await request(storefront.app).get('/assets/favicon.svg').expect(200);
+    const icon = await request(shop.storefront.app).get('/assets/favicon.svg').expect(200);
     expect(icon.headers['content-type']).toMatch(/^image\/svg\+xml/);
     const modules = await moduleGraph('/assets/js/main.js');
     expect(modules.length).toBeGreaterThan(8);
     for (const path of modules) {
-      const script = await request(storefront.app).get(path).expect(200);
+      const script = await request(shop.storefront.app).get(path).expect(200);
       expect(script.headers['content-type']).toMatch(/^(text|application)\/javascript/);
     }
   });
@@ -101,9 +75,9 @@ describe('the pages', () => {
   });
 
   it('answers 404 as JSON for a missing asset and an unknown API route', async () => {
-    const asset = await request(storefront.app).get('/assets/js/missing.js').expect(404);
+    const asset = await request(shop.storefront.app).get('/assets/js/missing.js').expect(404);
     expect(asset.headers['content-type']).toMatch(/json/);
-    const api = await request(storefront.app).get('/api/orders').expect(404);
+    const api = await request(shop.storefront.app).get('/api/orders').expect(404);
     expect(api.body.error).toEqual({
       code: 'ERR_NOT_FOUND',
       message: 'no API route GET /api/orders',
@@ -111,12 +85,12 @@ describe('the pages', () => {
   });
 
   it('answers an unknown page with the shell and 404, and other unknown requests with JSON', async () => {
-    const page = await request(storefront.app)
+    const page = await request(shop.storefront.app)
       .get('/no/such/page')
       .set('accept', 'text/html')
       .expect(404);
     expect(page.text).toContain('/assets/js/main.js');
-    const other = await request(storefront.app).post('/no/such/page').send({}).expect(404);
+    const other = await request(shop.storefront.app).post('/no/such/page').send({}).expect(404);
     expect(other.body.error.code).toBe('ERR_NOT_FOUND');
   });
 });

@@ -1,46 +1,21 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PRODUCTS,
-  startCart,
-  startCatalog,
-  startCheckout,
-  type FakeServer,
-} from './support/fake-upstreams.js';
-import { storefrontWith, type StorefrontUnderTest } from './support/storefront.js';
+import { describe, expect, it } from 'vitest';
+import { useFakeShop } from './support/fake-shop.js';
+import { PRODUCTS } from './support/fake-upstreams.js';
 
-let catalog: FakeServer;
-let cart: Awaited<ReturnType<typeof startCart>>;
-let checkout: FakeServer;
-let storefront: StorefrontUnderTest;
+const shop = useFakeShop();
 
-beforeAll(async () => {
-  catalog = await startCatalog(PRODUCTS);
-  cart = await startCart();
-  checkout = await startCheckout(cart.carts);
-  storefront = storefrontWith({
-    catalog: [catalog.endpoint],
-    cart: [cart.endpoint],
-    checkout: [checkout.endpoint],
-  });
-});
-
-afterAll(async () => {
-  await storefront.mesh.close();
-  await Promise.all([catalog.close(), cart.close(), checkout.close()]);
-});
-
-const lastCatalogUrl = () => catalog.requests.at(-1)?.url;
+const lastCatalogUrl = () => shop.catalog.requests.at(-1)?.url;
 
 describe('GET /api/products', () => {
   it('relays the catalog’s products', async () => {
-    const answer = await request(storefront.app).get('/api/products').expect(200);
+    const answer = await request(shop.storefront.app).get('/api/products').expect(200);
     expect(answer.body).toEqual(PRODUCTS);
     expect(lastCatalogUrl()).toBe('/products');
   });
 
   it('passes the category and the search on to the catalog', async () => {
-    const answer = await request(storefront.app)
+    const answer = await request(shop.storefront.app)
       .get('/api/products?category=tea&q=earl')
       .expect(200);
     expect(answer.body.map((product: { sku: string }) => product.sku)).toEqual(['tea-07']);
@@ -48,7 +23,7 @@ describe('GET /api/products', () => {
   });
 
   it('treats empty filters, as a form sends them, as no filter', async () => {
-    await request(storefront.app).get('/api/products?category=&q=').expect(200);
+    await request(shop.storefront.app).get('/api/products?category=&q=').expect(200);
     expect(lastCatalogUrl()).toBe('/products');
   });
 
@@ -57,23 +32,23 @@ describe('GET /api/products', () => {
     ['a search over 100 characters', `/api/products?q=${'x'.repeat(101)}`, /^q: /],
     ['a category given twice', '/api/products?category=tea&category=ware', /^category: /],
   ])('answers 400 for %s, without asking the catalog', async (_label, url, message) => {
-    const before = catalog.requests.length;
-    const answer = await request(storefront.app).get(url).expect(400);
+    const before = shop.catalog.requests.length;
+    const answer = await request(shop.storefront.app).get(url).expect(400);
     expect(answer.body.error.code).toBe('ERR_BAD_REQUEST');
     expect(answer.body.error.message).toMatch(message);
-    expect(catalog.requests.length).toBe(before);
+    expect(shop.catalog.requests.length).toBe(before);
   });
 });
 
 describe('GET /api/products/:sku', () => {
   it('relays one product', async () => {
-    const answer = await request(storefront.app).get('/api/products/coffee-03').expect(200);
+    const answer = await request(shop.storefront.app).get('/api/products/coffee-03').expect(200);
     expect(answer.body).toEqual(PRODUCTS[2]);
     expect(lastCatalogUrl()).toBe('/products/coffee-03');
   });
 
   it('relays the catalog’s 404 for an unknown SKU as it is', async () => {
-    const answer = await request(storefront.app).get('/api/products/tea-99').expect(404);
+    const answer = await request(shop.storefront.app).get('/api/products/tea-99').expect(404);
     expect(answer.body).toEqual({
       error: { code: 'ERR_NO_SUCH_PRODUCT', message: 'no product tea-99' },
     });
@@ -84,7 +59,7 @@ describe('GET /api/products/:sku', () => {
     ['a trailing dash', '/api/products/tea-'],
     ['41 characters', `/api/products/${'a'.repeat(41)}`],
   ])('answers 400 naming the SKU for one with %s', async (_label, url) => {
-    const answer = await request(storefront.app).get(url).expect(400);
+    const answer = await request(shop.storefront.app).get(url).expect(400);
     expect(answer.body.error.code).toBe('ERR_BAD_REQUEST');
     expect(answer.body.error.message).toMatch(/^sku: /);
   });

@@ -1,34 +1,8 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PRODUCTS,
-  startCart,
-  startCatalog,
-  startCheckout,
-  type FakeServer,
-} from './support/fake-upstreams.js';
-import { storefrontWith, type StorefrontUnderTest } from './support/storefront.js';
+import { describe, expect, it } from 'vitest';
+import { useFakeShop } from './support/fake-shop.js';
 
-let catalog: FakeServer;
-let cart: Awaited<ReturnType<typeof startCart>>;
-let checkout: FakeServer;
-let storefront: StorefrontUnderTest;
-
-beforeAll(async () => {
-  catalog = await startCatalog(PRODUCTS);
-  cart = await startCart();
-  checkout = await startCheckout(cart.carts);
-  storefront = storefrontWith({
-    catalog: [catalog.endpoint],
-    cart: [cart.endpoint],
-    checkout: [checkout.endpoint],
-  });
-});
-
-afterAll(async () => {
-  await storefront.mesh.close();
-  await Promise.all([catalog.close(), cart.close(), checkout.close()]);
-});
+const shop = useFakeShop();
 
 const USER_COOKIE = /^trellis_user=(u_[0-9a-f]{12}); /;
 
@@ -38,11 +12,11 @@ function userCookieOf(setCookie: string[] | string | undefined): string | undefi
 }
 
 const cartCallsFor = (userId: string) =>
-  cart.requests.filter((call) => call.url === `/carts/${userId}`);
+  shop.cart.requests.filter((call) => call.url === `/carts/${userId}`);
 
 describe('who the user is', () => {
   it('sets an HttpOnly, SameSite=Lax trellis_user cookie on the first visit and uses it as the user', async () => {
-    const first = await request(storefront.app).get('/api/cart').expect(200);
+    const first = await request(shop.storefront.app).get('/api/cart').expect(200);
     const cookie = userCookieOf(first.headers['set-cookie']);
     expect(cookie).toMatch(USER_COOKIE);
     expect(cookie).toMatch(/; Path=\//);
@@ -54,9 +28,9 @@ describe('who the user is', () => {
   });
 
   it('reuses the cookie it set: the same user, and no new cookie', async () => {
-    const first = await request(storefront.app).get('/api/cart').expect(200);
+    const first = await request(shop.storefront.app).get('/api/cart').expect(200);
     const userId = first.body.userId as string;
-    const again = await request(storefront.app)
+    const again = await request(shop.storefront.app)
       .get('/api/cart')
       .set('cookie', `theme=dark; trellis_user=${userId}; other=1`)
       .expect(200);
@@ -66,12 +40,12 @@ describe('who the user is', () => {
   });
 
   it('sets the cookie on the pages too, so the browser has it before its first API call', async () => {
-    const page = await request(storefront.app).get('/').expect(200);
+    const page = await request(shop.storefront.app).get('/').expect(200);
     expect(userCookieOf(page.headers['set-cookie'])).toMatch(USER_COOKIE);
   });
 
   it('honours x-user-id (load generators and tests) and sets no cookie for it', async () => {
-    const answer = await request(storefront.app)
+    const answer = await request(shop.storefront.app)
       .get('/api/cart')
       .set('x-user-id', 'load-7')
       .expect(200);
@@ -81,7 +55,7 @@ describe('who the user is', () => {
   });
 
   it('prefers x-user-id over the cookie', async () => {
-    const answer = await request(storefront.app)
+    const answer = await request(shop.storefront.app)
       .get('/api/cart')
       .set('x-user-id', 'load-8')
       .set('cookie', 'trellis_user=u_0123456789ab')
@@ -95,17 +69,20 @@ describe('who the user is', () => {
     ['65 characters', 'a'.repeat(65)],
     ['an empty value', ''],
   ])('answers 400 naming x-user-id for a user id with %s, and calls nobody', async (_label, id) => {
-    const before = cart.requests.length;
-    const answer = await request(storefront.app).get('/api/cart').set('x-user-id', id).expect(400);
+    const before = shop.cart.requests.length;
+    const answer = await request(shop.storefront.app)
+      .get('/api/cart')
+      .set('x-user-id', id)
+      .expect(400);
     expect(answer.body.error).toEqual({
       code: 'ERR_BAD_REQUEST',
       message: 'x-user-id: a user id is 1 to 64 letters, digits, "_" or "-"',
     });
-    expect(cart.requests.length).toBe(before);
+    expect(shop.cart.requests.length).toBe(before);
   });
 
   it('replaces a malformed cookie with a fresh user instead of refusing the browser', async () => {
-    const answer = await request(storefront.app)
+    const answer = await request(shop.storefront.app)
       .get('/api/cart')
       .set('cookie', 'trellis_user=%3Cscript%3E')
       .expect(200);

@@ -1,11 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatform, type Platform } from '../src/platform.js';
-import { buildShop, repoRoot } from './shop-build.js';
+import { buildShop, repoRoot, startTestPlatform, type TestPlatform } from './shop-build.js';
 
 /** Debian's chromium; another build can be named with CHROMIUM_PATH. */
 const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -22,31 +20,18 @@ if (!haveChromium) {
 }
 
 const screenshots = join(repoRoot, 'test-output', 'browser');
-let stateDir: string;
-let platform: Platform | undefined;
+let testShop: TestPlatform | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   if (!haveChromium) return;
   await buildShop();
   await mkdir(screenshots, { recursive: true });
-  stateDir = await mkdtemp(join(tmpdir(), 'trellis-browser-'));
-  platform = await startPlatform({
-    repoRoot,
-    registryDir: join(stateDir, 'registry'),
-    stateDir,
-    storefrontPort: 0,
-    replicas: {
-      storefront: 1,
-      catalog: 3,
-      cart: 1,
-      checkout: 1,
-      payments: 1,
-      shipping: 1,
-      loadgen: 1,
-    },
-    loadRps: 30,
-  });
+  testShop = await startTestPlatform(
+    'trellis-browser-',
+    { storefront: 1, catalog: 3, cart: 1, checkout: 1, payments: 1, shipping: 1, loadgen: 1 },
+    30,
+  );
   browser = await chromium.launch({
     executablePath: chromiumPath,
     // The sandbox needs user namespaces that a CI container (running as root) may not allow.
@@ -56,8 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await platform?.stop();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  await testShop?.stop();
 }, 60_000);
 
 async function snap(page: Page, name: string): Promise<void> {
@@ -75,7 +59,7 @@ describe.skipIf(!haveChromium)('the shop in a browser', () => {
   it('completes a checkout from the product grid to the confirmation', async () => {
     const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
     try {
-      await page.goto(platform!.storefrontUrl!);
+      await page.goto(testShop!.platform.storefrontUrl!);
       await page.getByTestId('product-card').first().waitFor();
       expect(await page.getByTestId('product-card').count()).toBeGreaterThan(10);
       await snap(page, '1-products');
@@ -85,7 +69,7 @@ describe.skipIf(!haveChromium)('the shop in a browser', () => {
       await expect.poll(() => page.getByTestId('cart-count').textContent()).toMatch(/[1-9]/);
       await snap(page, '2-product');
 
-      await page.goto(new URL('/cart', platform!.storefrontUrl!).href);
+      await page.goto(new URL('/cart', testShop!.platform.storefrontUrl!).href);
       await page.getByTestId('cart-line').first().waitFor();
       await snap(page, '3-cart');
       await page.getByTestId('go-to-checkout').click();
@@ -106,7 +90,7 @@ describe.skipIf(!haveChromium)('the shop in a browser', () => {
   it('shows on the dashboard a killed catalog replica leave and a slowed one lose its traffic', async () => {
     const page = await browser!.newPage({ viewport: { width: 1440, height: 1000 } });
     try {
-      await page.goto(platform!.dashboardUrl!);
+      await page.goto(testShop!.platform.dashboardUrl!);
       await page.locator('[data-testid="dashboard-live"][data-connected="true"]').waitFor();
       // The loadgen's traffic reaches every catalog replica before the faults.
       for (const replica of ['catalog-1', 'catalog-2', 'catalog-3']) {
@@ -125,7 +109,7 @@ describe.skipIf(!haveChromium)('the shop in a browser', () => {
         .locator('[data-upstream="catalog"][data-replica="catalog-1"] [data-chaos="kill"]')
         .first()
         .click();
-      await platform!.chaos({ action: 'slow', replica: 'catalog-2', latencyMs: 300 });
+      await testShop!.platform.chaos({ action: 'slow', replica: 'catalog-2', latencyMs: 300 });
 
       await expect
         .poll(

@@ -1,9 +1,7 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatform, type Platform } from '../src/platform.js';
-import { buildShop, repoRoot } from './shop-build.js';
+import { buildShop, startTestPlatform, type TestPlatform } from './shop-build.js';
 
 interface UserOutcome {
   request: string;
@@ -36,33 +34,19 @@ const ADDRESS = {
   country: 'GB',
 };
 
-let stateDir: string;
-let platform: Platform | undefined;
+let testShop: TestPlatform | undefined;
 
 beforeAll(async () => {
   await buildShop();
-  stateDir = await mkdtemp(join(tmpdir(), 'trellis-e2e-'));
-  platform = await startPlatform({
-    repoRoot,
-    registryDir: join(stateDir, 'registry'),
-    stateDir,
-    storefrontPort: 0,
-    replicas: {
-      storefront: 1,
-      catalog: 3,
-      cart: 2,
-      checkout: 2,
-      payments: 2,
-      shipping: 2,
-      loadgen: 1,
-    },
-    loadRps: 10,
-  });
+  testShop = await startTestPlatform(
+    'trellis-e2e-',
+    { storefront: 1, catalog: 3, cart: 2, checkout: 2, payments: 2, shipping: 2, loadgen: 1 },
+    10,
+  );
 }, 180_000);
 
 afterAll(async () => {
-  await platform?.stop();
-  await rm(stateDir, { recursive: true, force: true });
+  await testShop?.stop();
 }, 60_000);
 
 /** One user's request through the storefront, recorded whatever its outcome. */
@@ -77,7 +61,7 @@ async function send(
   const request = `${method} ${path} as ${user}`;
   let outcome: UserOutcome;
   try {
-    const response = await fetch(new URL(path, platform!.storefrontUrl!), {
+    const response = await fetch(new URL(path, testShop!.platform.storefrontUrl!), {
       method,
       headers: { 'x-user-id': user, 'content-type': 'application/json', ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -139,9 +123,9 @@ describe('the shop under chaos', () => {
     // The faults arrive while the shoppers are busy, and all three stay on to the end.
     await new Promise((resolve) => setTimeout(resolve, CALM_MS));
     const ordersBeforeChaos = orders.length;
-    await platform!.chaos({ action: 'fail', replica: 'payments-1', errorRate: 0.5 });
-    await platform!.chaos({ action: 'slow', replica: 'catalog-2', latencyMs: 300 });
-    await platform!.chaos({ action: 'kill', replica: 'catalog-1' });
+    await testShop!.platform.chaos({ action: 'fail', replica: 'payments-1', errorRate: 0.5 });
+    await testShop!.platform.chaos({ action: 'slow', replica: 'catalog-2', latencyMs: 300 });
+    await testShop!.platform.chaos({ action: 'kill', replica: 'catalog-1' });
     await new Promise((resolve) => setTimeout(resolve, CHAOS_MS));
     until.stop = true;
     const rounds = (await Promise.all(shoppers)).reduce((sum, count) => sum + count, 0);
@@ -153,18 +137,18 @@ describe('the shop under chaos', () => {
     // Enough shopping happened under the faults for the zero to mean something.
     expect(orders.length - ordersBeforeChaos).toBeGreaterThan(30);
 
-    const status = await platform!.status();
+    const status = await testShop!.platform.status();
     const catalog = status.services.find((service) => service.service === 'catalog')!;
     expect(catalog.replicas.find((replica) => replica.replica === 'catalog-1')?.state).toBe(
       'killed',
     );
     // The kill really happened: catalog-1's lease is gone from the registry.
-    const leases = await readdir(join(stateDir, 'registry', 'catalog'));
+    const leases = await readdir(join(testShop!.stateDir, 'registry', 'catalog'));
     expect(leases.filter((name) => name.endsWith('.json'))).toHaveLength(2);
 
     // Every order was charged exactly once, with its total, across both payments replicas (read
     // once payments-1 is healed: its failure knob answers 503 to reads too).
-    await platform!.chaos({ action: 'heal', replica: 'payments-1' });
+    await testShop!.platform.chaos({ action: 'heal', replica: 'payments-1' });
     const payments = status.services.find((service) => service.service === 'payments')!;
     const charges = (
       await Promise.all(payments.replicas.map((replica) => chargesOf(replica.url!)))

@@ -1,6 +1,7 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startServiceProcess } from '@trellis/shop-kit/testing';
 
 const appsRoot = join(__dirname, '..', '..', '..');
 const repoRoot = join(appsRoot, '..');
@@ -34,55 +35,39 @@ export interface ServiceProcess {
 }
 
 /** Spawns `node apps/<service>/dist/main.js` and waits until it listens and is registered. */
-export function startService(
+export async function startService(
   service: ShopService,
   env: Record<string, string>,
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [join(appsRoot, service, 'dist', 'main.js')], {
-    env: { ...process.env, DRAIN_DELAY_MS: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = startServiceProcess(join(appsRoot, service, 'dist', 'main.js'), {
+    DRAIN_DELAY_MS: '0',
+    ...env,
   });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  return new Promise<ServiceProcess>((resolve, reject) => {
-    const timer = setTimeout(() => {
+  const { child, exited } = started;
+  let timer: NodeJS.Timeout | undefined;
+  const tooLate = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${service} did not come up within 20 s:\n${output}`));
+      reject(new Error(`${service} did not come up within 20 s:\n${started.output()}`));
     }, 20_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"[^\n]*is up/.exec(output);
-      if (!match) return;
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.stdout?.on('data', (more: Buffer) => (output += more.toString()));
-      const url = match[1]!;
-      resolve({
-        service,
-        child,
-        url,
-        port: Number(new URL(url).port),
-        exited,
-        output: () => output,
-        stop: async () => {
-          if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-          const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-          child.kill('SIGTERM');
-          const code = await exited;
-          clearTimeout(kill);
-          return code;
-        },
-      });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${service} exited with ${code} before it came up:\n${output}`));
-    });
   });
+  const url = await Promise.race([started.url, tooLate]).finally(() => clearTimeout(timer));
+  return {
+    service,
+    child,
+    url,
+    port: Number(new URL(url).port),
+    exited,
+    output: started.output,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.kill('SIGTERM');
+      const code = await exited;
+      clearTimeout(kill);
+      return code;
+    },
+  };
 }
 
 /** A JSON call straight to one process (not through the mesh), for arranging and checking. */
