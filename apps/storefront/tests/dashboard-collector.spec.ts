@@ -1,4 +1,5 @@
 import { createServer as createTcpServer, type Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { LocalRegistry, MeshOptions } from '@trellis/mesh';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -376,8 +377,106 @@ describe('MeshCollector against real meshes', () => {
     await launcher.stop();
     launcherUp = false;
     const without = await dashboard.collect();
-    expect(without.launcher).toMatchObject({ reachable: false, replicas: [] });
+    expect(without.launcher).toMatchObject({ reachable: false, replicas: [], load: null });
     expect(without.launcher!.error).toBe('connection refused');
     expect(rows(without, 'catalog').map((r) => r.replica)).toEqual(['catalog-1']);
+  });
+
+  it("carries the loadgen's report with the journeys per second, and null without a loadgen", async () => {
+    const launcher = track(await FakeLauncher.start());
+    const report = (ok: number, failed: number) => ({
+      rps: 20,
+      mix: 'browse=70,cart=20,checkout=10',
+      sent: ok + failed + 3,
+      ok,
+      failed,
+      skipped: 1,
+      inFlight: 3,
+      maxInFlight: 200,
+      byKind: {
+        browse: { sent: ok + 3, ok, failed: 0 },
+        checkout: { sent: failed, ok: 0, failed },
+      },
+      // Oldest first, as the loadgen appends them.
+      recentFailures: [
+        { at: '2025-01-01T10:00:00.000Z', kind: 'checkout', status: 503, message: 'first' },
+        { at: '2025-01-01T10:00:05.000Z', kind: 'checkout', status: null, message: 'second' },
+      ].slice(0, failed),
+    });
+    launcher.status = { services: [], load: report(100, 0) };
+    const dashboard = collector(['catalog'], { launcher: new LauncherClient(launcher.url) });
+
+    const started = Date.now();
+    const first = await dashboard.collect();
+    const firstDone = Date.now();
+    // One reading: nothing to diff against yet.
+    expect(first.launcher!.load).toEqual({
+      rps: 20,
+      mix: 'browse=70,cart=20,checkout=10',
+      sent: 103,
+      ok: 100,
+      failed: 0,
+      skipped: 1,
+      inFlight: 3,
+      byKind: {
+        browse: { sent: 103, ok: 100, failed: 0 },
+        checkout: { sent: 0, ok: 0, failed: 0 },
+      },
+      recentFailures: [],
+      journeysPerSecond: null,
+    });
+
+    await delay(300);
+    launcher.status = { services: [], load: report(160, 2) };
+    const secondStarted = Date.now();
+    const second = await dashboard.collect();
+    const finished = Date.now();
+    const load = second.launcher!.load!;
+    expect(load).toMatchObject({ ok: 160, failed: 2, sent: 165 });
+    // The loadgen's newest failure comes first.
+    expect(load.recentFailures).toEqual([
+      { at: '2025-01-01T10:00:05.000Z', kind: 'checkout', status: null, message: 'second' },
+      { at: '2025-01-01T10:00:00.000Z', kind: 'checkout', status: 503, message: 'first' },
+    ]);
+    // 62 journeys ended between two readings taken somewhere within these two spans.
+    expect(load.journeysPerSecond).toBeGreaterThanOrEqual(
+      62 / ((finished - started) / 1000) - 0.01,
+    );
+    expect(load.journeysPerSecond).toBeLessThanOrEqual(
+      62 / ((secondStarted - firstDone) / 1000) + 0.01,
+    );
+
+    // Counters that went back: another loadgen, whose rate starts again.
+    launcher.status = { services: [], load: report(5, 0) };
+    expect((await dashboard.collect()).launcher!.load).toMatchObject({
+      ok: 5,
+      journeysPerSecond: null,
+    });
+
+    // Fields the launcher or the loadgen leave out get their defaults.
+    const { skipped: _skipped, inFlight: _inFlight, ...older } = report(7, 0);
+    launcher.status = { services: [], load: older };
+    expect((await dashboard.collect()).launcher!.load).toMatchObject({
+      ok: 7,
+      skipped: 0,
+      inFlight: 0,
+    });
+
+    // No loadgen, a launcher without the field, or a report of another shape: no journeys, and
+    // the launcher itself still counts as reachable.
+    for (const status of [
+      { services: [], load: null },
+      { services: [] },
+      { services: [], load: { rps: 20, ok: 'many' } },
+    ]) {
+      launcher.status = status;
+      const view = await dashboard.collect();
+      expect(view.launcher, JSON.stringify(status)).toEqual({
+        reachable: true,
+        error: null,
+        replicas: [],
+        load: null,
+      });
+    }
   });
 });

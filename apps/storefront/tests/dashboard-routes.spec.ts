@@ -143,6 +143,11 @@ describe('the dashboard page and its files', () => {
     expect(page.text).toContain('data-connected="false"');
     expect(page.text).toContain('src="/dashboard/assets/dashboard.js"');
     expect(page.text).toContain('href="/dashboard/assets/dashboard.css"');
+    // The user journeys and their failures stay hidden until a loadgen report comes.
+    expect(page.text).toMatch(/<div class="total journeys" id="journeys" hidden>/);
+    expect(page.text).toContain('data-total="journeys-ok"');
+    expect(page.text).toContain('data-total="journeys-failed"');
+    expect(page.text).toMatch(/id="journey-failures-panel"[^>]*\shidden\s*>/);
   });
 
   it('serves every script the page loads, and nothing it loads comes from elsewhere', async () => {
@@ -171,6 +176,7 @@ describe('the dashboard page and its files', () => {
       'graph-layout.js',
       'service-graph.js',
       'upstream-cards.js',
+      'user-journeys.js',
     ]);
     for (const name of [...seen, 'dashboard.css', 'index.html']) {
       const text = await readFile(join(PUBLIC_DIR, name), 'utf8');
@@ -505,6 +511,42 @@ describe('chaos', () => {
           restarts: 0,
         },
       ],
+      load: null,
+    });
+  });
+
+  it("carries the loadgen's report from the launcher into the state", async () => {
+    launcher.status = {
+      services: [],
+      load: {
+        rps: 20,
+        mix: 'browse=100',
+        sent: 12_350,
+        ok: 12_345,
+        failed: 1,
+        skipped: 0,
+        inFlight: 4,
+        byKind: { browse: { sent: 12_350, ok: 12_345, failed: 1 } },
+        recentFailures: [
+          { at: '2025-01-01T10:00:00.000Z', kind: 'browse', status: 502, message: 'bad gateway' },
+        ],
+      },
+    };
+    const { app } = dashboardApp({ launcherUrl: launcher.url });
+    const view = (await request(app).get('/dashboard/state').expect(200)).body as DashboardView;
+    expect(view.launcher!.load).toEqual({
+      rps: 20,
+      mix: 'browse=100',
+      sent: 12_350,
+      ok: 12_345,
+      failed: 1,
+      skipped: 0,
+      inFlight: 4,
+      byKind: { browse: { sent: 12_350, ok: 12_345, failed: 1 } },
+      recentFailures: [
+        { at: '2025-01-01T10:00:00.000Z', kind: 'browse', status: 502, message: 'bad gateway' },
+      ],
+      journeysPerSecond: null,
     });
   });
 });

@@ -5,6 +5,7 @@ import { h, setData, setText } from './dom.js';
 import { rate } from './format.js';
 import { renderGraph } from './service-graph.js';
 import { renderUpstreams } from './upstream-cards.js';
+import { renderJourneys } from './user-journeys.js';
 
 /** No snapshot for this long on an open stream means it is dead: open a new one. */
 const STALE_AFTER_MS = 10_000;
@@ -17,6 +18,13 @@ const page = {
   rps: document.getElementById('total-rps'),
   errors: document.getElementById('total-errors'),
   replicasTotal: document.getElementById('total-replicas'),
+  journeys: document.getElementById('journeys'),
+  journeysOk: document.getElementById('journeys-ok'),
+  journeysFailed: document.getElementById('journeys-failed'),
+  journeysRate: document.getElementById('journeys-rate'),
+  failuresPanel: document.getElementById('journey-failures-panel'),
+  failuresNote: document.getElementById('journey-failures-note'),
+  failures: document.getElementById('journey-failures'),
   graph: document.getElementById('graph'),
   replicas: document.getElementById('replicas'),
   upstreams: document.getElementById('upstreams'),
@@ -78,6 +86,7 @@ function render(view) {
   page.errors.classList.toggle('bad', view.totals.errorsPerSecond > 0);
   setText(page.replicasTotal, `${view.totals.replicasUp}/${view.totals.replicasTotal}`);
   page.replicasTotal.classList.toggle('bad', view.totals.replicasUp < view.totals.replicasTotal);
+  renderJourneys(page, view);
   setText(
     page.windowNote,
     `Calls between services over the last ${Math.round(view.windowMs / 1000)} s, summed over every replica.`,

@@ -28,3 +28,8 @@ export function msPair(p50, p99) {
 export function clock(epochMs) {
   return new Date(epochMs).toLocaleTimeString('en-GB', { hour12: false });
 }
+
+/** A count with thousands separators: `12,345`. */
+export function count(value) {
+  return value.toLocaleString('en');
+}

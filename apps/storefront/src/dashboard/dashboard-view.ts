@@ -145,4 +145,44 @@ export interface LauncherView {
   reachable: boolean;
   error: string | null;
   replicas: LauncherReplica[];
+  /** The loadgen's report on its user journeys; null without a running loadgen. */
+  load: LoadView | null;
+}
+
+export interface JourneyCounts {
+  sent: number;
+  ok: number;
+  failed: number;
+}
+
+/** One user journey that failed, as the loadgen saw it. */
+export interface JourneyFailure {
+  /** When it failed (ISO 8601). */
+  at: string;
+  kind: string;
+  /** The storefront's HTTP status; null when no answer came (refused, timed out...). */
+  status: number | null;
+  message: string;
+}
+
+/** The loadgen's `GET /admin/load` report, as the launcher passes it on. */
+export interface LoadReport {
+  /** The rate journeys are started at, per second. */
+  rps: number;
+  mix: string;
+  /** Journeys since the loadgen started: started, ended well, ended badly. */
+  sent: number;
+  ok: number;
+  failed: number;
+  /** Arrivals not started because too many journeys were under way. */
+  skipped: number;
+  inFlight: number;
+  byKind: Record<string, JourneyCounts>;
+  /** The last failures, newest first. */
+  recentFailures: JourneyFailure[];
+}
+
+export interface LoadView extends LoadReport {
+  /** Journeys that ended (ok or failed) per second over the window; null until two readings. */
+  journeysPerSecond: number | null;
 }

@@ -1,6 +1,27 @@
 import { z } from 'zod';
-import type { LauncherReplica, LauncherView } from './dashboard-view.js';
+import type { LauncherReplica, LauncherView, LoadReport } from './dashboard-view.js';
 import { HttpJsonError, requestJson, type JsonAnswer } from './http-json.js';
+
+const count = z.number().int().nonnegative();
+
+const loadReportSchema = z.object({
+  rps: z.number().nonnegative(),
+  mix: z.string(),
+  sent: count,
+  ok: count,
+  failed: count,
+  skipped: count.optional(),
+  inFlight: count.optional(),
+  byKind: z.record(z.string(), z.object({ sent: count, ok: count, failed: count })),
+  recentFailures: z.array(
+    z.object({
+      at: z.string(),
+      kind: z.string(),
+      status: z.number().int().nullable(),
+      message: z.string(),
+    }),
+  ),
+});
 
 const launcherStatusSchema = z.object({
   services: z.array(
@@ -20,7 +41,12 @@ const launcherStatusSchema = z.object({
       ),
     }),
   ),
+  // Read on its own: a loadgen report of another shape hides the journeys, not the launcher.
+  load: z.unknown().optional(),
 });
+
+/** The launcher's answer as the dashboard uses it; the collector adds the journey rate. */
+export type LauncherStatus = Omit<LauncherView, 'load'> & { load: LoadReport | null };
 
 /** Chaos sent on to the launcher can start a process again: give it time. */
 const CHAOS_TIMEOUT_MS = 10_000;
@@ -37,16 +63,14 @@ export class LauncherClient {
   }
 
   /** The launcher's replicas; an unreachable or confused launcher is reported, not thrown. */
-  async status(): Promise<LauncherView> {
+  async status(): Promise<LauncherStatus> {
     try {
       const answer = await requestJson(`${this.url}/status`, { timeoutMs: this.statusTimeoutMs });
       if (answer.status !== 200) {
-        return { reachable: false, error: `GET /status answered ${answer.status}`, replicas: [] };
+        return unreachable(`GET /status answered ${answer.status}`);
       }
       const parsed = launcherStatusSchema.safeParse(answer.body);
-      if (!parsed.success) {
-        return { reachable: false, error: 'GET /status answered an unknown shape', replicas: [] };
-      }
+      if (!parsed.success) return unreachable('GET /status answered an unknown shape');
       const replicas: LauncherReplica[] = parsed.data.services.flatMap(({ service, replicas }) =>
         replicas.map((replica) => ({
           service,
@@ -57,10 +81,10 @@ export class LauncherClient {
           restarts: replica.restarts ?? 0,
         })),
       );
-      return { reachable: true, error: null, replicas };
+      return { reachable: true, error: null, replicas, load: loadReport(parsed.data.load) };
     } catch (error) {
       if (!(error instanceof HttpJsonError)) throw error;
-      return { reachable: false, error: error.message, replicas: [] };
+      return unreachable(error.message);
     }
   }
 
@@ -72,4 +96,27 @@ export class LauncherClient {
       timeoutMs: CHAOS_TIMEOUT_MS,
     });
   }
+}
+
+function unreachable(error: string): LauncherStatus {
+  return { reachable: false, error, replicas: [], load: null };
+}
+
+/** The loadgen's report with every field set; null without a loadgen or for another shape. */
+function loadReport(load: unknown): LoadReport | null {
+  const parsed = loadReportSchema.safeParse(load);
+  if (!parsed.success) return null;
+  const report = parsed.data;
+  return {
+    rps: report.rps,
+    mix: report.mix,
+    sent: report.sent,
+    ok: report.ok,
+    failed: report.failed,
+    skipped: report.skipped ?? 0,
+    inFlight: report.inFlight ?? 0,
+    byKind: report.byKind,
+    // The loadgen appends, so its list is oldest first.
+    recentFailures: [...report.recentFailures].reverse(),
+  };
 }

@@ -7,6 +7,7 @@ import { computeEdges } from './edge-stats.js';
 import { HttpJsonError, requestJson } from './http-json.js';
 import { InstanceHistory, totalShed } from './instance-history.js';
 import type { InstanceSample } from './instance-sample.js';
+import { JourneyRate } from './journey-rate.js';
 import type { LauncherClient } from './launcher-client.js';
 import { meshAdminViewSchema, type MeshReadingView } from './mesh-reading.js';
 import { round } from './rounding.js';
@@ -54,6 +55,7 @@ export class MeshCollector {
   /** Replica names by address:port, remembered so decisions about departed endpoints keep them. */
   readonly #replicaNames = new Map<string, string>();
   readonly #unreachable = new Set<string>();
+  readonly #journeyRate: JourneyRate;
   #launcherReachable = true;
   #watch: DiscoveryWatch | undefined;
   #collecting: Promise<DashboardView> | undefined;
@@ -65,6 +67,7 @@ export class MeshCollector {
     this.#windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
     this.#fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
     this.#decisions = new DecisionLog(options.decisionCapacity);
+    this.#journeyRate = new JourneyRate(this.#windowMs);
   }
 
   /** The last view built, if any. */
@@ -196,7 +199,7 @@ export class MeshCollector {
   }
 
   async #launcherStatus(launcher: LauncherClient): Promise<LauncherView> {
-    const status = await launcher.status();
+    const { load, ...status } = await launcher.status();
     if (status.reachable !== this.#launcherReachable) {
       this.#launcherReachable = status.reachable;
       if (status.reachable)
@@ -208,7 +211,15 @@ export class MeshCollector {
         );
       }
     }
-    return status;
+    if (!load) {
+      // A launcher that answered without a loadgen: the next loadgen is a new one.
+      if (status.reachable) this.#journeyRate.reset();
+      return { ...status, load: null };
+    }
+    return {
+      ...status,
+      load: { ...load, journeysPerSecond: this.#journeyRate.record(Date.now(), load) },
+    };
   }
 
   /** Logs when an instance stops or starts answering, not at every tick. */
