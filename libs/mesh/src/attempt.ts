@@ -1,4 +1,5 @@
 import { context as otelContext, SpanStatusCode } from '@opentelemetry/api';
+import { AttemptResponse, whenBodyEnds } from './call-records.js';
 import type { Clock } from './clock.js';
 import { DEADLINE_HEADER, formatDeadlineHeader, type Deadline } from './deadline/deadline.js';
 import type { EndpointState } from './endpoint-state.js';
@@ -123,15 +124,14 @@ export function startAttempt(
       const latency = context.clock() - startedAt;
       state.latency.observe(latency);
       context.onLatency(latency);
-      response.body.once('close', finish);
-      response.body.once('error', finish);
-      delivered = {
-        statusCode: response.statusCode,
-        headers: response.headers,
-        body: response.body,
-        upstream: upstream.name,
-        endpoint: state.key,
-      };
+      whenBodyEnds(response.body, finish);
+      delivered = new AttemptResponse(
+        response.statusCode,
+        response.headers,
+        response.body,
+        upstream.name,
+        state.key,
+      );
       if (cancelled) {
         void response.body.dump().catch(() => undefined);
         return {

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { context as otelContext } from '@opentelemetry/api';
 import type { PreparedRequest } from './attempt.js';
-import { runCall, type CallServices, type HedgePolicy, type RetryPolicy } from './call-runner.js';
+import { CallPlanRecord, CallScope, PreparedCall, whenBodyEnds } from './call-records.js';
+import { runCall, type HedgePolicy, type RetryPolicy } from './call-runner.js';
 import type { Clock, RandomSource } from './clock.js';
 import { currentDeadline, Deadline, DeadlineExceededError } from './deadline/deadline.js';
 import {
@@ -144,44 +145,39 @@ export class ServiceClient {
           return faultResponse(this.name, fault.abortStatus);
         }
       }
-      const services: CallServices = {
-        upstream: this.upstream,
-        clock: settings.clock,
+      const services = new CallScope(
+        this.upstream,
+        settings.clock,
         deadline,
         callSignal,
-        onLatency: (ms) => settings.latency.record(ms),
-        random: settings.random,
-        events: settings.events,
-        budget: settings.budget,
-        latency: settings.latency,
-      };
-      const run = (): Promise<MeshResponse> =>
-        runCall(
-          {
-            request: prepared,
-            idempotent: isIdempotent(prepared.method, prepared.headers, request.idempotent),
-            hashKey: request.hashKey,
-            deadline,
-            callSignal,
-            callerSignal: request.signal,
-            retry:
-              request.retries === 0 ? undefined : withMaxRetries(settings.retry, request.retries),
-            hedge:
-              request.hedge === false
-                ? undefined
-                : request.hedge === true
-                  ? (settings.hedge ?? defaultHedge)
-                  : settings.hedge,
-            attemptTimeoutMs: settings.attemptTimeoutMs,
-            discoveryWaitMs: settings.discoveryWaitMs,
-            onAttempts,
-          },
-          services,
-        );
+        (ms) => settings.latency.record(ms),
+        settings.random,
+        settings.events,
+        settings.budget,
+        settings.latency,
+      );
+      const plan = new CallPlanRecord(
+        prepared,
+        isIdempotent(prepared.method, prepared.headers, request.idempotent),
+        request.hashKey,
+        deadline,
+        callSignal,
+        request.signal,
+        request.retries === 0 ? undefined : withMaxRetries(settings.retry, request.retries),
+        request.hedge === false
+          ? undefined
+          : request.hedge === true
+            ? (settings.hedge ?? defaultHedge)
+            : settings.hedge,
+        settings.attemptTimeoutMs,
+        settings.discoveryWaitMs,
+        onAttempts,
+      );
+      const run = (): Promise<MeshResponse> => runCall(plan, services);
       const response = settings.breaker
         ? await this.#throughBreaker(settings.breaker, run)
         : await run();
-      response.body.once('close', release);
+      whenBodyEnds(response.body, release);
       return response;
     } catch (error) {
       release();
@@ -301,7 +297,7 @@ export class ServiceClient {
       body = JSON.stringify(request.json);
       headers['content-type'] ??= 'application/json';
     }
-    return { method, path: request.path, headers, body, replayable: !(body instanceof Readable) };
+    return new PreparedCall(method, request.path, headers, body, !(body instanceof Readable));
   }
 }
 
