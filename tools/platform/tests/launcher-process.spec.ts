@@ -68,6 +68,23 @@ async function replicaPids(stateDir: string): Promise<number[]> {
   return pids;
 }
 
+/** The pids the fixture prints once its replicas are up (it may be gone a moment later). */
+async function printedPids(output: () => string): Promise<number[]> {
+  const line = await waitFor(
+    // Whole lines only: the last piece may still be arriving.
+    () =>
+      output()
+        .split('\n')
+        .slice(0, -1)
+        .find((text) => text.startsWith('{"pids":')),
+    'the fixture to print its replicas',
+    60_000,
+  );
+  const { pids } = JSON.parse(line) as { pids: number[] };
+  pidsToReap.push(...pids);
+  return pids;
+}
+
 async function expectAllGone(pids: number[], registryDir: string): Promise<void> {
   await waitFor(() => pids.every((pid) => !isAlive(pid)), 'every replica to exit', 30_000);
   await waitFor(async () => (await leasesIn(registryDir)).length === 0, 'no lease left', 10_000);
@@ -93,7 +110,9 @@ describe('when the launcher goes away', () => {
 
   it('a crash: its exit hook kills the replicas and removes their leases and launcher.json', async () => {
     const launcher = await launch('crash');
-    const pids = await replicaPids(launcher.stateDir);
+    // The fixture crashes 100 ms after printing its replicas: no time to ask its control API.
+    const pids = await printedPids(launcher.output);
+    expect(pids).toHaveLength(3);
     expect((await launcher.exited).code).toBe(1);
     expect(launcher.output()).toContain('the launcher crashed');
     await expectAllGone(pids, launcher.registryDir);
