@@ -1,4 +1,10 @@
-import { parseEnv, serviceConfig, serviceEnvShape, type ServiceConfig } from '@trellis/shop-kit';
+import {
+  parseEnv,
+  redisUrlEnv,
+  serviceConfig,
+  serviceEnvShape,
+  type ServiceConfig,
+} from '@trellis/shop-kit';
 import { z } from 'zod';
 
 export interface CartConfig extends ServiceConfig {
@@ -6,22 +12,9 @@ export interface CartConfig extends ServiceConfig {
   redisUrl: string | undefined;
 }
 
-function isRedisUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
-}
-
 const cartEnv = z.object({
   ...serviceEnvShape,
-  // An empty value counts as unset, as container env files often leave it.
-  REDIS_URL: z.preprocess(
-    (value) => (value === '' ? undefined : value),
-    z
-      .string()
-      .refine(isRedisUrl, 'use a redis:// or rediss:// URL, like "redis://127.0.0.1:6379"')
-      .optional(),
-  ),
+  REDIS_URL: redisUrlEnv,
 });
 
 /** Reads the service's environment once; a wrong value fails fast with the variable's name. */

@@ -1,9 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMesh, LocalRegistry } from '@trellis/mesh';
-import { useCompiledService } from '@trellis/shop-kit/testing';
+import { findRedisServer, RedisServer, useCompiledService } from '@trellis/shop-kit/testing';
 import { describe, expect, it } from 'vitest';
-import { findRedisServer, RedisServer } from './support/redis-server.js';
 
 const cartService = useCompiledService(join(__dirname, '..'), 'cart');
 const redisServer = findRedisServer();

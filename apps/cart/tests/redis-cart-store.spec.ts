@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CLAIM_TTL_MS } from '../src/cart.js';
 import { StoreUnavailableError } from '../src/cart-store.js';
 import { RedisCartStore } from '../src/redis-cart-store.js';
-import { findRedisServer, RedisServer } from './support/redis-server.js';
+import { findRedisServer, RedisServer } from '@trellis/shop-kit/testing';
 import { untilServing } from './support/store-kinds.js';
 
 const redisServer = findRedisServer();

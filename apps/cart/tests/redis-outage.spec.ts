@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisCartStore } from '../src/redis-cart-store.js';
 import { startReplica, type CartReplica } from './support/cart-replica.js';
-import { findRedisServer, freePort, RedisServer } from './support/redis-server.js';
+import { findRedisServer, freePort, RedisServer } from '@trellis/shop-kit/testing';
 import { untilServing } from './support/store-kinds.js';
 
 const redisServer = findRedisServer();

@@ -1,7 +1,11 @@
 import { createServiceApp, sendBadRequest, type ServiceParts } from '@trellis/shop-kit';
-import type { Express } from 'express';
+import type { ErrorRequestHandler, Express } from 'express';
 import { z } from 'zod';
-import { IdempotencyKeyReusedError, type ChargeLedger } from './charge-ledger.js';
+import {
+  IdempotencyKeyReusedError,
+  LedgerUnavailableError,
+  type ChargeLedger,
+} from './charge-ledger.js';
 
 export interface PaymentsAppParts extends ServiceParts {
   ledger: ChargeLedger;
@@ -47,14 +51,14 @@ export function buildApp(parts: PaymentsAppParts): Express {
       }
     });
 
-    app.get('/charges', (request, response) => {
+    app.get('/charges', async (request, response) => {
       const query = listQuery.safeParse(request.query);
       if (!query.success) return sendBadRequest(response, query.error, 'query');
-      response.json(parts.ledger.list(query.data.orderId));
+      response.json(await parts.ledger.list(query.data.orderId));
     });
 
-    app.get('/charges/:chargeId', (request, response) => {
-      const charge = parts.ledger.get(request.params.chargeId);
+    app.get('/charges/:chargeId', async (request, response) => {
+      const charge = await parts.ledger.get(request.params.chargeId);
       if (!charge) {
         response.status(404).json({
           error: { code: 'ERR_NO_SUCH_CHARGE', message: `no charge ${request.params.chargeId}` },
@@ -63,5 +67,20 @@ export function buildApp(parts: PaymentsAppParts): Express {
       }
       response.json(charge);
     });
+
+    app.use(ledgerUnavailableHandler(parts));
   });
+}
+
+/** 503 with Retry-After while the ledger is unreachable; a charge is safe to repeat with its key. */
+function ledgerUnavailableHandler(parts: PaymentsAppParts): ErrorRequestHandler {
+  return (error, request, response, next) => {
+    if (!(error instanceof LedgerUnavailableError)) return next(error);
+    const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+    parts.logger.warn({ cause, path: request.path }, error.message);
+    response
+      .status(503)
+      .set('retry-after', '1')
+      .json({ error: { code: error.code, message: error.message } });
+  };
 }

@@ -7,12 +7,12 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { ChargeLedger } from '../src/charge-ledger.js';
+import { MemoryChargeLedger } from '../src/memory-charge-ledger.js';
 
 // Two replicas share one ledger here, as replicas share a database in production; one of them
 // fails half its calls. Callers retry charges (they carry an Idempotency-Key): no charge twice.
 describe('payments behind the mesh with a failing replica', () => {
-  const ledger = new ChargeLedger();
+  const ledger = new MemoryChargeLedger();
   const servers: Server[] = [];
   const serviceMesh = createMesh({ discovery: [] });
 
@@ -68,8 +68,9 @@ describe('payments behind the mesh with a failing replica', () => {
       );
       for (const answer of answers) await answer.body.dump();
       expect(answers.map((answer) => answer.statusCode)).toEqual(Array(40).fill(201));
-      expect(ledger.list()).toHaveLength(40);
-      expect(new Set(ledger.list().map((charge) => charge.orderId)).size).toBe(40);
+      const charges = await ledger.list();
+      expect(charges).toHaveLength(40);
+      expect(new Set(charges.map((charge) => charge.orderId)).size).toBe(40);
     } finally {
       await caller.close();
     }

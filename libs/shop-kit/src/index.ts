@@ -8,6 +8,7 @@ export {
   ConfigError,
   loadServiceConfig,
   parseEnv,
+  redisUrlEnv,
   serviceConfig,
   serviceEnvShape,
 } from './service-config.js';

@@ -30,6 +30,24 @@ export const serviceEnvShape = {
   DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(5_000),
 };
 
+function isRedisUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+}
+
+/**
+ * `REDIS_URL` for services whose state the replicas may share: a redis:// or rediss:// URL, or
+ * unset (an empty value counts as unset, as container env files often leave it).
+ */
+export const redisUrlEnv = z.preprocess(
+  (value) => (value === '' ? undefined : value),
+  z
+    .string()
+    .refine(isRedisUrl, 'use a redis:// or rediss:// URL, like "redis://127.0.0.1:6379"')
+    .optional(),
+);
+
 export interface ServiceConfig {
   port: number;
   host: string;

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import type { CartStore } from '../../src/cart-store.js';
 import { MemoryCartStore } from '../../src/memory-cart-store.js';
 import { RedisCartStore } from '../../src/redis-cart-store.js';
-import { findRedisServer, RedisServer } from './redis-server.js';
+import { findRedisServer, RedisServer } from '@trellis/shop-kit/testing';
 
 /** One CartStore implementation, set up so the same tests run against each. */
 export interface StoreKind {

@@ -6,3 +6,4 @@ export { buildService, startServiceProcess } from './service-process.js';
 export type { ServiceProcess } from './service-process.js';
 export { createTempRegistry } from './temp-registry.js';
 export type { TempRegistry } from './temp-registry.js';
+export { findRedisServer, freePort, REDIS_SERVER_MISSING, RedisServer } from './redis-server.js';

@@ -7,11 +7,11 @@ import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
 
 export const REDIS_SERVER_MISSING =
-  'redis-server is not installed, so the Redis store is not tested here: apt-get install redis-server';
+  'redis-server is not installed, so the Redis-backed stores are not tested here: apt-get install redis-server';
 
 /**
- * The redis-server binary on PATH. Missing, it fails loudly on CI (which must test the Redis
- * store) and elsewhere returns undefined, so those tests are skipped with REDIS_SERVER_MISSING.
+ * The redis-server binary on PATH. Missing, it fails loudly on CI (which must test the
+ * Redis-backed stores) and elsewhere returns undefined, so those tests are skipped with REDIS_SERVER_MISSING.
  */
 export function findRedisServer(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -25,7 +25,7 @@ export function findRedisServer(): string | undefined {
   }
   if (process.env.CI) {
     throw new Error(
-      'redis-server is not installed, and CI must test the Redis store: apt-get install redis-server',
+      'redis-server is not installed, and CI must test the Redis-backed stores: apt-get install redis-server',
     );
   }
   console.warn(REDIS_SERVER_MISSING);
@@ -46,7 +46,7 @@ export class RedisServer {
     const server = new RedisServer(
       binary,
       await freePort(),
-      await mkdtemp(join(tmpdir(), 'cart-redis-')),
+      await mkdtemp(join(tmpdir(), 'redis-server-')),
     );
     await server.restart();
     return server;
