@@ -1,7 +1,12 @@
-import { createServiceApp, sendBadRequest, type ServiceParts } from '@trellis/shop-kit';
-import type { ErrorRequestHandler, Express, Request, Response } from 'express';
+import {
+  createServiceApp,
+  dependencyUnavailableHandler,
+  sendBadRequest,
+  type ServiceParts,
+} from '@trellis/shop-kit';
+import type { Express, Request, Response } from 'express';
 import { checkoutKey, claimBody, setItemBody, skuParam, userIdParam } from './cart-requests.js';
-import { CartFullError, StoreUnavailableError, type CartStore } from './cart-store.js';
+import { CartFullError, type CartStore } from './cart-store.js';
 
 export interface CartAppParts extends ServiceParts {
   store: CartStore;
@@ -81,7 +86,7 @@ export function buildApp(parts: CartAppParts): Express {
       response.json({ userId, items: outcome.cart });
     });
 
-    app.use(storeUnavailableHandler(parts));
+    app.use(dependencyUnavailableHandler(parts.logger));
   });
 }
 
@@ -90,17 +95,4 @@ function parseUserId(request: Request, response: Response): string | undefined {
   if (userId.success) return userId.data;
   sendBadRequest(response, userId.error, 'userId');
   return undefined;
-}
-
-/** 503 with Retry-After while the store is unreachable; every cart call is safe to repeat. */
-function storeUnavailableHandler(parts: CartAppParts): ErrorRequestHandler {
-  return (error, request, response, next) => {
-    if (!(error instanceof StoreUnavailableError)) return next(error);
-    const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
-    parts.logger.warn({ cause, path: request.path }, error.message);
-    response
-      .status(503)
-      .set('retry-after', '1')
-      .json({ error: { code: error.code, message: error.message } });
-  };
 }

@@ -1,3 +1,4 @@
+import { DependencyUnavailableError } from '@trellis/shop-kit';
 import type { CartItem } from './cart.js';
 
 /** What claiming a cart for a checkout did. */
@@ -46,10 +47,13 @@ export class CartFullError extends Error {
 }
 
 /** The store's backend cannot be reached right now; the request may be retried. */
-export class StoreUnavailableError extends Error {
-  readonly code = 'ERR_CART_STORE_UNAVAILABLE';
+export class StoreUnavailableError extends DependencyUnavailableError {
   constructor(options: { cause: unknown }) {
-    super('the cart store (Redis) is unavailable right now; retry shortly', options);
+    super(
+      'ERR_CART_STORE_UNAVAILABLE',
+      'the cart store (Redis) is unavailable right now; retry shortly',
+      options,
+    );
     this.name = 'StoreUnavailableError';
   }
 }

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { closeSharedRedis, connectSharedRedis } from '@trellis/shop-kit';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CLAIM_TTL_MS, MAX_LINES, MAX_QTY, sortItems, type CartItem } from './cart.js';
@@ -44,34 +45,15 @@ export class RedisCartStore implements CartStore {
   readonly #logger: Logger;
   readonly #keyPrefix: string;
   readonly #claimTtlMs: number;
-  /** Set from the first connection error until the client is ready again. */
-  #unreachable = false;
 
   constructor(options: RedisCartStoreOptions) {
     this.#logger = options.logger;
     this.#keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.#claimTtlMs = options.claimTtlMs ?? CLAIM_TTL_MS;
-    this.#redis = new Redis(options.url, {
-      // Fail fast instead of queueing while disconnected: callers get a 503 they may retry.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      // A command cut off by a lost connection was answered 503; sending it again later would
-      // apply a write the caller was told failed.
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: options.commandTimeoutMs ?? 2_000,
-      connectTimeout: 2_000,
-      // Keep reconnecting for as long as the process lives.
-      retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
-    });
-    this.#redis.on('ready', () => {
-      this.#logger.info(this.#unreachable ? 'Redis is back' : 'connected to Redis');
-      this.#unreachable = false;
-    });
-    // Without a listener ioredis prints every reconnection error; log once per outage instead.
-    this.#redis.on('error', (error: Error) => {
-      if (this.#unreachable) return;
-      this.#unreachable = true;
-      this.#logger.warn({ err: error }, 'Redis is unreachable; answering 503 until it is back');
+    this.#redis = connectSharedRedis({
+      url: options.url,
+      logger: options.logger,
+      ...(options.commandTimeoutMs !== undefined && { commandTimeoutMs: options.commandTimeoutMs }),
     });
   }
 
@@ -132,12 +114,7 @@ export class RedisCartStore implements CartStore {
   }
 
   async close(): Promise<void> {
-    if (this.#redis.status === 'ready') {
-      // QUIT waits for the replies already on their way; disconnect() below is the fallback.
-      await this.#redis.quit().catch(() => undefined);
-    }
-    this.#redis.disconnect();
-    this.#logger.info('closed the Redis connection');
+    await closeSharedRedis(this.#redis, this.#logger);
   }
 
   #cartKey(userId: string): string {

@@ -1,11 +1,12 @@
-import { createServiceApp, sendBadRequest, type ServiceParts } from '@trellis/shop-kit';
-import type { ErrorRequestHandler, Express } from 'express';
-import { z } from 'zod';
 import {
-  IdempotencyKeyReusedError,
-  LedgerUnavailableError,
-  type ChargeLedger,
-} from './charge-ledger.js';
+  createServiceApp,
+  dependencyUnavailableHandler,
+  sendBadRequest,
+  type ServiceParts,
+} from '@trellis/shop-kit';
+import type { Express } from 'express';
+import { z } from 'zod';
+import { IdempotencyKeyReusedError, type ChargeLedger } from './charge-ledger.js';
 
 export interface PaymentsAppParts extends ServiceParts {
   ledger: ChargeLedger;
@@ -68,19 +69,6 @@ export function buildApp(parts: PaymentsAppParts): Express {
       response.json(charge);
     });
 
-    app.use(ledgerUnavailableHandler(parts));
+    app.use(dependencyUnavailableHandler(parts.logger));
   });
-}
-
-/** 503 with Retry-After while the ledger is unreachable; a charge is safe to repeat with its key. */
-function ledgerUnavailableHandler(parts: PaymentsAppParts): ErrorRequestHandler {
-  return (error, request, response, next) => {
-    if (!(error instanceof LedgerUnavailableError)) return next(error);
-    const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
-    parts.logger.warn({ cause, path: request.path }, error.message);
-    response
-      .status(503)
-      .set('retry-after', '1')
-      .json({ error: { code: error.code, message: error.message } });
-  };
 }

@@ -1,3 +1,4 @@
+import { DependencyUnavailableError } from '@trellis/shop-kit';
 export interface ChargeRequest {
   readonly amountCents: number;
   readonly currency: string;
@@ -45,10 +46,13 @@ export class IdempotencyKeyReusedError extends Error {
 }
 
 /** The shared ledger (Redis) cannot be reached; the charge may be retried with the same key. */
-export class LedgerUnavailableError extends Error {
-  readonly code = 'ERR_LEDGER_UNAVAILABLE';
+export class LedgerUnavailableError extends DependencyUnavailableError {
   constructor(options: { cause: unknown }) {
-    super('the charge ledger (Redis) is unavailable right now; retry shortly', options);
+    super(
+      'ERR_LEDGER_UNAVAILABLE',
+      'the charge ledger (Redis) is unavailable right now; retry shortly',
+      options,
+    );
     this.name = 'LedgerUnavailableError';
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { closeSharedRedis, connectSharedRedis } from '@trellis/shop-kit';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
@@ -71,34 +72,15 @@ export class RedisChargeLedger implements ChargeLedger {
   readonly #logger: Logger;
   readonly #processingMs: number;
   readonly #claimTtlMs: number;
-  /** Set from the first connection error until the client is ready again. */
-  #unreachable = false;
 
   constructor(options: RedisChargeLedgerOptions) {
     this.#logger = options.logger;
     this.#processingMs = options.processingMs ?? 0;
     this.#claimTtlMs = options.claimTtlMs ?? 10_000;
-    this.#redis = new Redis(options.url, {
-      // Fail fast instead of queueing while disconnected: callers get a 503 they may retry.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      // A command cut off by a lost connection was answered 503; sending it again later would
-      // apply a write the caller was told failed.
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: options.commandTimeoutMs ?? 2_000,
-      connectTimeout: 2_000,
-      // Keep reconnecting for as long as the process lives.
-      retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
-    });
-    this.#redis.on('ready', () => {
-      this.#logger.info(this.#unreachable ? 'Redis is back' : 'connected to Redis');
-      this.#unreachable = false;
-    });
-    // Without a listener ioredis prints every reconnection error; log once per outage instead.
-    this.#redis.on('error', (error: Error) => {
-      if (this.#unreachable) return;
-      this.#unreachable = true;
-      this.#logger.warn({ err: error }, 'Redis is unreachable; answering 503 until it is back');
+    this.#redis = connectSharedRedis({
+      url: options.url,
+      logger: options.logger,
+      ...(options.commandTimeoutMs !== undefined && { commandTimeoutMs: options.commandTimeoutMs }),
     });
   }
 
@@ -156,12 +138,7 @@ export class RedisChargeLedger implements ChargeLedger {
   }
 
   async close(): Promise<void> {
-    if (this.#redis.status === 'ready') {
-      // QUIT waits for the replies already on their way; disconnect() below is the fallback.
-      await this.#redis.quit().catch(() => undefined);
-    }
-    this.#redis.disconnect();
-    this.#logger.info('closed the Redis connection');
+    await closeSharedRedis(this.#redis, this.#logger);
   }
 
   async #process(

@@ -13,3 +13,9 @@ export {
   serviceEnvShape,
 } from './service-config.js';
 export type { ServiceConfig } from './service-config.js';
+export { closeSharedRedis, connectSharedRedis } from './shared-redis.js';
+export type { SharedRedisOptions } from './shared-redis.js';
+export {
+  DependencyUnavailableError,
+  dependencyUnavailableHandler,
+} from './dependency-unavailable.js';
