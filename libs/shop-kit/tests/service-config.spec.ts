@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, parseEnv, serviceConfig, serviceEnvShape } from '../src/index.js';
+import {
+  ConfigError,
+  parseEnv,
+  redisUrlEnv,
+  serviceConfig,
+  serviceEnvShape,
+} from '../src/index.js';
 
 describe('parseEnv', () => {
   const schema = z.object({
@@ -36,4 +42,32 @@ describe('parseEnv', () => {
       new RegExp(`^${variable} is ${JSON.stringify(JSON.stringify(value)).slice(1, -1)}: `),
     );
   });
+});
+
+describe('redisUrlEnv', () => {
+  const schema = z.object({ REDIS_URL: redisUrlEnv });
+
+  it('is unset when the variable is missing or empty (as env files often leave it)', () => {
+    expect(parseEnv(schema, {}).REDIS_URL).toBeUndefined();
+    expect(parseEnv(schema, { REDIS_URL: '' }).REDIS_URL).toBeUndefined();
+  });
+
+  it.each([
+    'redis://127.0.0.1:6379',
+    'redis://:secret@redis.shop.svc:6379/2',
+    'rediss://cache.example.com:6380',
+  ])('takes %s', (url) => {
+    expect(parseEnv(schema, { REDIS_URL: url }).REDIS_URL).toBe(url);
+  });
+
+  it.each(['http://127.0.0.1:6379', '127.0.0.1:6379', 'redis://', 'localhost'])(
+    'refuses %j, saying what a right one looks like',
+    (value) => {
+      expect(() => parseEnv(schema, { REDIS_URL: value })).toThrow(
+        new RegExp(
+          `^REDIS_URL is ${JSON.stringify(JSON.stringify(value)).slice(1, -1)}: use a redis:// or rediss:// URL`,
+        ),
+      );
+    },
+  );
 });
