@@ -298,7 +298,8 @@ function reachableInstance(target: Target, view: MeshReadingView): InstanceView 
     error: null,
     ready: view.ready,
     draining: view.draining,
-    inFlight: view.inFlight,
+    // The instance counted the very `GET /mesh` that reads it: leave that one out.
+    inFlight: Math.max(0, view.inFlight - 1),
     shed: totalShed(view),
   };
 }
