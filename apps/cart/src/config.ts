@@ -1,24 +1,9 @@
-import {
-  parseEnv,
-  redisUrlEnv,
-  serviceConfig,
-  serviceEnvShape,
-  type ServiceConfig,
-} from '@trellis/shop-kit';
-import { z } from 'zod';
+import { loadSharedStateConfig, type SharedStateConfig } from '@trellis/shop-kit';
 
-export interface CartConfig extends ServiceConfig {
-  /** Where carts live when shared by the replicas; unset keeps them in each replica's memory. */
-  redisUrl: string | undefined;
-}
-
-const cartEnv = z.object({
-  ...serviceEnvShape,
-  REDIS_URL: redisUrlEnv,
-});
+/** The shared variables and `REDIS_URL`: with it, carts live in Redis for every replica. */
+export type CartConfig = SharedStateConfig;
 
 /** Reads the service's environment once; a wrong value fails fast with the variable's name. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): CartConfig {
-  const parsed = parseEnv(cartEnv, env);
-  return { ...serviceConfig(parsed), redisUrl: parsed.REDIS_URL };
+  return loadSharedStateConfig(env);
 }

@@ -1,24 +1,9 @@
-import {
-  parseEnv,
-  redisUrlEnv,
-  serviceConfig,
-  serviceEnvShape,
-  type ServiceConfig,
-} from '@trellis/shop-kit';
-import { z } from 'zod';
+import { loadSharedStateConfig, type SharedStateConfig } from '@trellis/shop-kit';
 
-export interface PaymentsConfig extends ServiceConfig {
-  /** Where the charge ledger lives when shared by the replicas; unset keeps it in each replica's memory. */
-  redisUrl: string | undefined;
-}
-
-const paymentsEnv = z.object({
-  ...serviceEnvShape,
-  REDIS_URL: redisUrlEnv,
-});
+/** The shared variables and `REDIS_URL`: with it, the charge ledger live in Redis for every replica. */
+export type PaymentsConfig = SharedStateConfig;
 
 /** Reads the service's environment once; a wrong value fails fast with the variable's name. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PaymentsConfig {
-  const parsed = parseEnv(paymentsEnv, env);
-  return { ...serviceConfig(parsed), redisUrl: parsed.REDIS_URL };
+  return loadSharedStateConfig(env);
 }

@@ -7,12 +7,13 @@ export type { ServiceParts } from './service-app.js';
 export {
   ConfigError,
   loadServiceConfig,
+  loadSharedStateConfig,
   parseEnv,
   redisUrlEnv,
   serviceConfig,
   serviceEnvShape,
 } from './service-config.js';
-export type { ServiceConfig } from './service-config.js';
+export type { ServiceConfig, SharedStateConfig } from './service-config.js';
 export { closeSharedRedis, connectSharedRedis } from './shared-redis.js';
 export type { SharedRedisOptions } from './shared-redis.js';
 export {

@@ -86,3 +86,15 @@ export function serviceConfig(value: z.infer<z.ZodObject<typeof serviceEnvShape>
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   return serviceConfig(parseEnv(z.object(serviceEnvShape), env));
 }
+
+/** The config of a service whose state the replicas may share in Redis. */
+export interface SharedStateConfig extends ServiceConfig {
+  /** Where the state lives when shared by the replicas; unset keeps it in each replica's memory. */
+  redisUrl: string | undefined;
+}
+
+/** The shared variables plus `REDIS_URL`. */
+export function loadSharedStateConfig(env: NodeJS.ProcessEnv = process.env): SharedStateConfig {
+  const parsed = parseEnv(z.object({ ...serviceEnvShape, REDIS_URL: redisUrlEnv }), env);
+  return { ...serviceConfig(parsed), redisUrl: parsed.REDIS_URL };
+}

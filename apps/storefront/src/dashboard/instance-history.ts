@@ -1,4 +1,5 @@
 import type { MeshReading, MeshReadingView } from './mesh-reading.js';
+import { SlidingReadings } from './sliding-readings.js';
 
 /** The latest reading of an instance and the one the window starts at, if it has two. */
 export interface InstanceWindow {
@@ -14,10 +15,12 @@ export interface InstanceWindow {
  * readings before that belong to another process and are dropped.
  */
 export class InstanceHistory {
-  readonly #readings: MeshReading[] = [];
+  readonly #readings: SlidingReadings<MeshReading>;
   #restarts = 0;
 
-  constructor(private readonly windowMs: number) {}
+  constructor(windowMs: number) {
+    this.#readings = new SlidingReadings(windowMs);
+  }
 
   /** Times this address answered as a new process. */
   get restarts(): number {
@@ -25,37 +28,24 @@ export class InstanceHistory {
   }
 
   get latest(): MeshReading | undefined {
-    return this.#readings.at(-1);
+    return this.#readings.latest;
   }
 
   record(reading: MeshReading): void {
     const previous = this.latest;
     if (previous && isRestart(previous.view, reading.view)) {
-      this.#readings.length = 0;
+      this.#readings.clear();
       this.#restarts += 1;
     }
     this.#readings.push(reading);
-    this.#prune(reading.at);
   }
 
   window(): InstanceWindow | undefined {
     const latest = this.latest;
     if (!latest) return undefined;
-    const first = this.#readings[0]!;
+    const first = this.#readings.first!;
     const baseline = first === latest ? undefined : first;
     return { latest, baseline, seconds: baseline ? (latest.at - baseline.at) / 1000 : 0 };
-  }
-
-  /** Keeps the last reading at or before the window's start as the baseline, never a stale one. */
-  #prune(now: number): void {
-    const start = now - this.windowMs;
-    while (this.#readings.length > 1) {
-      const next = this.#readings[1]!;
-      const oldest = this.#readings[0]!;
-      // After a pause in polling the oldest reading may be far older than the window.
-      if (next.at <= start || oldest.at < now - 2 * this.windowMs) this.#readings.shift();
-      else break;
-    }
   }
 }
 
