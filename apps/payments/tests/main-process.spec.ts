@@ -1,7 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMesh, LocalRegistry } from '@trellis/mesh';
-import { findRedisServer, RedisServer, useCompiledService } from '@trellis/shop-kit/testing';
+import {
+  findRedisServer,
+  loggedAt,
+  RedisServer,
+  useCompiledService,
+} from '@trellis/shop-kit/testing';
 import { describe, expect, it } from 'vitest';
 
 const paymentsService = useCompiledService(join(__dirname, '..'), 'payments');
@@ -55,15 +60,8 @@ describe('the payments process', () => {
         expect(output).toMatch(/charges are kept in Redis/);
         // Closed by the drain after in-flight requests, before the process exits.
         expect(output).toMatch(/closed the Redis connection/);
-        // By the log records' own clocks: the text order can differ from the order written.
-        const loggedAt = (text: string): number =>
-          (
-            JSON.parse(output.split('\n').find((line) => line.includes(text))!) as {
-              time: number;
-            }
-          ).time;
-        expect(loggedAt('closed the Redis connection')).toBeLessThanOrEqual(
-          loggedAt('Drain complete'),
+        expect(loggedAt(output, 'closed the Redis connection')).toBeLessThanOrEqual(
+          loggedAt(output, 'Drain complete'),
         );
       } finally {
         inspect.disconnect();

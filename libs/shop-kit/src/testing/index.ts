@@ -7,3 +7,4 @@ export type { ServiceProcess } from './service-process.js';
 export { createTempRegistry } from './temp-registry.js';
 export type { TempRegistry } from './temp-registry.js';
 export { findRedisServer, freePort, REDIS_SERVER_MISSING, RedisServer } from './redis-server.js';
+export { loggedAt } from './log-records.js';
