@@ -516,25 +516,7 @@ describe('chaos', () => {
   });
 
   it("carries the loadgen's report from the launcher into the state", async () => {
-    launcher.status = {
-      services: [],
-      load: {
-        rps: 20,
-        mix: 'browse=100',
-        sent: 12_350,
-        ok: 12_345,
-        failed: 1,
-        skipped: 0,
-        inFlight: 4,
-        byKind: { browse: { sent: 12_350, ok: 12_345, failed: 1 } },
-        recentFailures: [
-          { at: '2025-01-01T10:00:00.000Z', kind: 'browse', status: 502, message: 'bad gateway' },
-        ],
-      },
-    };
-    const { app } = dashboardApp({ launcherUrl: launcher.url });
-    const view = (await request(app).get('/dashboard/state').expect(200)).body as DashboardView;
-    expect(view.launcher!.load).toEqual({
+    const report = {
       rps: 20,
       mix: 'browse=100',
       sent: 12_350,
@@ -546,7 +528,10 @@ describe('chaos', () => {
       recentFailures: [
         { at: '2025-01-01T10:00:00.000Z', kind: 'browse', status: 502, message: 'bad gateway' },
       ],
-      journeysPerSecond: null,
-    });
+    };
+    launcher.status = { services: [], load: report };
+    const { app } = dashboardApp({ launcherUrl: launcher.url });
+    const view = (await request(app).get('/dashboard/state').expect(200)).body as DashboardView;
+    expect(view.launcher!.load).toEqual({ ...report, journeysPerSecond: null });
   });
 });
