@@ -20,6 +20,9 @@ export const BUILD_PROJECTS = [
   '@trellis/platform',
 ];
 
+/** Signals closer together than this are one Ctrl-C (see onSignal). */
+const SAME_PRESS_MS = 500;
+
 /**
  * `npm start`: build, start every replica with progress, print where the shop is, and stop
  * everything cleanly on Ctrl-C or SIGTERM. Resolves with the exit code once stopped.
@@ -41,7 +44,10 @@ export async function runStart(options: StartCommandOptions): Promise<number> {
     say(paint.green('Stopped: every replica has exited; nothing is left running.'));
     return 0;
   };
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    // npm forwards the terminal's Ctrl-C to us as well: the same press arrives twice, ms apart.
+    if (stopping && Date.now() - firstSignalAt < SAME_PRESS_MS) return;
     if (stopping) {
       // A second Ctrl-C: leave now; the exit hook still SIGKILLs every replica.
       say(paint.red('Stopping at once.'));
@@ -50,6 +56,7 @@ export async function runStart(options: StartCommandOptions): Promise<number> {
     say(
       `\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping every replica (Ctrl-C again to force)...`,
     );
+    firstSignalAt = Date.now();
     interrupted.abort(new Error(`interrupted by ${signal}`));
     stopping = stopAll();
     void stopping.then(stopped);
