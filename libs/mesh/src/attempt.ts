@@ -1,12 +1,20 @@
 import { context as otelContext, SpanStatusCode } from '@opentelemetry/api';
-import { AttemptResponse, whenBodyEnds } from './call-records.js';
+import type { Dispatcher } from 'undici';
+import type { Abortable, CallLifetime } from './call-lifetime.js';
+import { AttemptReport, AttemptResponse } from './call-records.js';
 import type { Clock } from './clock.js';
 import { DEADLINE_HEADER, formatDeadlineHeader, type Deadline } from './deadline/deadline.js';
 import type { EndpointState } from './endpoint-state.js';
 import { AttemptTimeoutError, UpstreamRequestError } from './errors.js';
 import type { MeshResponse } from './request.js';
 import type { AttemptOutcome } from './resilience/retry-classifier.js';
-import { failSpan, injectTraceHeaders, startAttemptSpan } from './telemetry/call-tracing.js';
+import {
+  failSpan,
+  injectTraceHeaders,
+  startAttemptSpan,
+  type AttemptSpan,
+} from './telemetry/call-tracing.js';
+import type { AttemptTransportHooks } from './transport/attempt-dispatcher.js';
 import type { Upstream } from './upstream.js';
 
 export interface PreparedRequest {
@@ -37,8 +45,8 @@ export interface AttemptContext {
   readonly upstream: Upstream;
   readonly clock: Clock;
   readonly deadline: Deadline;
-  /** Aborts when the caller gives up or the deadline passes, with the reason as the error. */
-  readonly callSignal: AbortSignal;
+  /** Aborted when the caller gives up or the deadline passes, with the reason as the error. */
+  readonly call: CallLifetime;
   readonly onLatency: (ms: number) => void;
 }
 
@@ -50,7 +58,8 @@ export function startAttempt(
   state: EndpointState,
   request: PreparedRequest,
   attemptTimeoutMs: number,
-  sent: { resendCount: number; hedge: boolean },
+  resendCount: number,
+  hedge: boolean,
 ): AttemptHandle {
   const { upstream } = context;
   const traced = startAttemptSpan(
@@ -58,8 +67,8 @@ export function startAttempt(
     state,
     request.method,
     request.path,
-    sent.resendCount,
-    sent.hedge,
+    resendCount,
+    hedge,
   );
   if (traced.span.isRecording())
     traced.span.addEvent('trellis.endpoint.chosen', {
@@ -70,102 +79,165 @@ export function startAttempt(
       'trellis.endpoint.pending': state.pending,
       'trellis.endpoint.ewma_ms': Math.round(state.latency.estimateMs * 100) / 100,
     });
-  const controller = new AbortController();
-  const onCallAbort = (): void => controller.abort(context.callSignal.reason);
-  if (context.callSignal.aborted) onCallAbort();
-  else context.callSignal.addEventListener('abort', onCallAbort, { once: true });
-  const timer = Number.isFinite(attemptTimeoutMs)
-    ? setTimeout(
-        () => controller.abort(new AttemptTimeoutError(upstream.name, state.key, attemptTimeoutMs)),
-        attemptTimeoutMs,
-      )
-    : undefined;
-  timer?.unref();
-  let cancelled = false;
-  let delivered: MeshResponse | undefined;
+  return new AttemptFlight(context, state, request, attemptTimeoutMs, traced);
+}
 
-  const startedAt = context.clock();
-  state.pending += 1;
-  state.sent += 1;
-  let finished = false;
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    state.pending -= 1;
-    clearTimeout(timer);
-    context.callSignal.removeEventListener('abort', onCallAbort);
-  };
+/**
+ * One attempt in flight. It counts as pending on its endpoint from the send until its response
+ * has fully arrived (or it fails or is aborted), and it settles its result once: with the
+ * response, the transport's error, or the reason it was aborted (its own time limit, the call's
+ * abort, or a lost hedge), whichever comes first.
+ */
+class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
+  readonly result: Promise<AttemptResult>;
+  #settle!: (result: AttemptResult) => void;
+  #settled = false;
+  #controller: Dispatcher.DispatchController | undefined;
+  #abortReason: unknown = undefined;
+  #aborted = false;
+  #cancelled = false;
+  #ended = false;
+  #onEnded: (() => void) | undefined;
+  #delivered: AttemptResponse | undefined;
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #startedAt: number;
 
-  const result = (async (): Promise<AttemptResult> => {
-    try {
-      const pool = upstream.pools.poolFor(state.key, state.endpoint);
-      const headers: Record<string, string | string[]> = {
-        ...request.headers,
-        [DEADLINE_HEADER]: formatDeadlineHeader(context.deadline),
-      };
-      injectTraceHeaders(traced.context, headers);
-      const response = await otelContext.with(traced.context, () =>
-        pool.request({
-          method: request.method,
+  constructor(
+    private readonly context: AttemptContext,
+    readonly state: EndpointState,
+    request: PreparedRequest,
+    private readonly timeoutMs: number,
+    private readonly traced: AttemptSpan,
+  ) {
+    this.result = new Promise((resolve) => {
+      this.#settle = resolve;
+    });
+    state.pending += 1;
+    state.sent += 1;
+    this.#startedAt = context.clock();
+    this.#timer = Number.isFinite(timeoutMs)
+      ? setTimeout(AttemptFlight.#abortAtTimeLimit, timeoutMs, this)
+      : undefined;
+    this.#timer?.unref();
+    context.call.watch(this);
+    if (this.#aborted) return;
+    const headers: Record<string, string | string[]> = { ...request.headers };
+    headers[DEADLINE_HEADER] = formatDeadlineHeader(context.deadline);
+    injectTraceHeaders(traced.context, headers);
+    const dispatcher = context.upstream.pools.poolFor(state.key, state.endpoint);
+    otelContext.with(traced.context, () =>
+      dispatcher.request(
+        {
+          method: request.method as Dispatcher.HttpMethod,
           path: request.path,
           headers,
-          body: request.body,
-          signal: controller.signal,
-        }),
-      );
-      traced.span.setAttribute('http.response.status_code', response.statusCode);
-      if (response.statusCode >= 500) {
-        traced.span.setAttribute('error.type', String(response.statusCode));
-        traced.span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      traced.span.end();
-      // The attempt's own limit covers the wait for an answer; reading the body is the caller's time.
-      clearTimeout(timer);
-      const latency = context.clock() - startedAt;
-      state.latency.observe(latency);
-      context.onLatency(latency);
-      whenBodyEnds(response.body, finish);
-      delivered = new AttemptResponse(
-        response.statusCode,
-        response.headers,
-        response.body,
-        upstream.name,
-        state.key,
-      );
-      if (cancelled) {
-        void response.body.dump().catch(() => undefined);
-        return {
-          state,
-          outcome: { kind: 'error', error: HEDGE_LOST },
-          error: HEDGE_LOST,
-          cancelled: true,
-        };
-      }
-      return {
-        state,
-        outcome: { kind: 'response', statusCode: response.statusCode },
-        response: delivered,
-        cancelled: false,
-      };
-    } catch (cause) {
-      finish();
-      const error = controller.signal.aborted
-        ? controller.signal.reason
-        : new UpstreamRequestError(upstream.name, state.key, cause);
-      if (cancelled) traced.span.setAttribute('trellis.hedge.lost', true);
-      else failSpan(traced.span, error);
-      traced.span.end();
-      return { state, outcome: { kind: 'error', error }, error, cancelled };
-    }
-  })();
+          body: request.body ?? null,
+          opaque: this,
+        },
+        (error, data) => (error ? this.#failed(error) : this.#answered(data)),
+      ),
+    );
+  }
 
-  return {
-    result,
-    cancel: () => {
-      if (cancelled) return;
-      cancelled = true;
-      if (delivered) void delivered.body.dump().catch(() => undefined);
-      else controller.abort(HEDGE_LOST);
-    },
-  };
+  requestStarted(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#aborted) controller.abort(toError(this.#abortReason));
+  }
+
+  transportEnded(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.state.pending -= 1;
+    clearTimeout(this.#timer);
+    this.context.call.unwatch(this);
+    this.#onEnded?.();
+  }
+
+  /** Runs `done` once the delivered response has fully arrived (now, if it already has). */
+  whenEnded(done: () => void): void {
+    if (this.#ended) done();
+    else this.#onEnded = done;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted || this.#ended) return;
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(toError(reason));
+    // A request still queued for a connection ends when it starts; the attempt does not wait.
+    this.transportEnded();
+    this.#reportError(reason);
+  }
+
+  cancel(): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    if (this.#delivered) void this.#delivered.body.dump().catch(() => undefined);
+    else this.abort(HEDGE_LOST);
+  }
+
+  #answered(data: Dispatcher.ResponseData<unknown>): void {
+    const { span } = this.traced;
+    // The attempt's own limit covers the wait for an answer; reading the body is the caller's time.
+    clearTimeout(this.#timer);
+    if (this.#settled) {
+      void data.body.dump().catch(() => undefined);
+      return;
+    }
+    span.setAttribute('http.response.status_code', data.statusCode);
+    if (data.statusCode >= 500) {
+      span.setAttribute('error.type', String(data.statusCode));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end();
+    const latency = this.context.clock() - this.#startedAt;
+    this.state.latency.observe(latency);
+    this.context.onLatency(latency);
+    const delivered = new AttemptResponse(
+      data.statusCode,
+      data.headers,
+      data.body,
+      this.context.upstream.name,
+      this.state.key,
+      this,
+    );
+    this.#delivered = delivered;
+    this.#settled = true;
+    this.#settle(
+      new AttemptReport(this.state, { kind: 'response', statusCode: data.statusCode }, delivered),
+    );
+  }
+
+  #failed(cause: unknown): void {
+    this.transportEnded();
+    if (this.#settled) return;
+    this.#reportError(
+      this.#aborted
+        ? this.#abortReason
+        : new UpstreamRequestError(this.context.upstream.name, this.state.key, cause),
+    );
+  }
+
+  #reportError(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const { span } = this.traced;
+    if (this.#cancelled) span.setAttribute('trellis.hedge.lost', true);
+    else failSpan(span, error);
+    span.end();
+    this.#settle(
+      new AttemptReport(this.state, { kind: 'error', error }, undefined, error, this.#cancelled),
+    );
+  }
+
+  static #abortAtTimeLimit(this: void, flight: AttemptFlight): void {
+    flight.abort(
+      new AttemptTimeoutError(flight.context.upstream.name, flight.state.key, flight.timeoutMs),
+    );
+  }
+}
+
+/** undici's controller takes an Error; the mesh's reasons are Errors already. */
+function toError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }

@@ -1,9 +1,12 @@
-import type { PreparedRequest } from './attempt.js';
+import type { AttemptResult, PreparedRequest } from './attempt.js';
 import type { CallPlan, CallServices, HedgePolicy, RetryPolicy } from './call-runner.js';
+import type { CallLifetime } from './call-lifetime.js';
 import type { Clock, RandomSource } from './clock.js';
 import type { Deadline } from './deadline/deadline.js';
+import type { EndpointState } from './endpoint-state.js';
 import type { MeshEventLog } from './events.js';
 import type { MeshResponse, ResponseBody } from './request.js';
+import type { AttemptOutcome } from './resilience/retry-classifier.js';
 import type { LatencyWindow } from './resilience/latency-window.js';
 import type { RetryBudget } from './resilience/retry-budget.js';
 import type { Upstream } from './upstream.js';
@@ -29,7 +32,7 @@ export class CallScope implements CallServices {
     readonly upstream: Upstream,
     readonly clock: Clock,
     readonly deadline: Deadline,
-    readonly callSignal: AbortSignal,
+    readonly call: CallLifetime,
     readonly onLatency: (ms: number) => void,
     readonly random: RandomSource,
     readonly events: MeshEventLog,
@@ -44,7 +47,7 @@ export class CallPlanRecord implements CallPlan {
     readonly idempotent: boolean,
     readonly hashKey: string | undefined,
     readonly deadline: Deadline,
-    readonly callSignal: AbortSignal,
+    readonly call: CallLifetime,
     readonly callerSignal: AbortSignal | undefined,
     readonly retry: RetryPolicy | undefined,
     readonly hedge: HedgePolicy | undefined,
@@ -54,26 +57,38 @@ export class CallPlanRecord implements CallPlan {
   ) {}
 }
 
+/** An attempt's transport, as far as its delivered response needs it. */
+interface ResponseTransport {
+  whenEnded(done: () => void): void;
+}
+
 export class AttemptResponse implements MeshResponse {
+  readonly #transport: ResponseTransport;
+
   constructor(
     readonly statusCode: number,
     readonly headers: MeshResponse['headers'],
     readonly body: ResponseBody,
     readonly upstream: string,
     readonly endpoint: string,
-  ) {}
+    transport: ResponseTransport,
+  ) {
+    this.#transport = transport;
+  }
+
+  /** Runs `done` once the response's last byte has arrived, or it failed (now, if it has). */
+  static whenEnded(response: MeshResponse, done: () => void): void {
+    if (response instanceof AttemptResponse) response.#transport.whenEnded(done);
+    else done();
+  }
 }
 
-/**
- * Runs `done` once when the body closes or fails, and then takes both listeners off (a `once`
- * listener for the event that never comes would stay on the body with everything it holds).
- */
-export function whenBodyEnds(body: ResponseBody, done: () => void): void {
-  const end = (): void => {
-    body.off('close', end);
-    body.off('error', end);
-    done();
-  };
-  body.on('close', end);
-  body.on('error', end);
+export class AttemptReport implements AttemptResult {
+  constructor(
+    readonly state: EndpointState,
+    readonly outcome: AttemptOutcome,
+    readonly response?: MeshResponse,
+    readonly error?: unknown,
+    readonly cancelled = false,
+  ) {}
 }

@@ -5,6 +5,7 @@ import {
   type AttemptResult,
   type PreparedRequest,
 } from './attempt.js';
+import type { CallLifetime } from './call-lifetime.js';
 import type { RandomSource } from './clock.js';
 import { DeadlineExceededError, type Deadline } from './deadline/deadline.js';
 import type { EndpointState } from './endpoint-state.js';
@@ -36,7 +37,7 @@ export interface CallPlan {
   readonly idempotent: boolean;
   readonly hashKey: string | undefined;
   readonly deadline: Deadline;
-  readonly callSignal: AbortSignal;
+  readonly call: CallLifetime;
   readonly callerSignal: AbortSignal | undefined;
   readonly retry: RetryPolicy | undefined;
   readonly hedge: HedgePolicy | undefined;
@@ -61,7 +62,8 @@ export async function runCall(plan: CallPlan, services: CallServices): Promise<M
   const { upstream } = services;
   const name = upstream.name;
   services.budget?.recordRequest();
-  await upstream.whenEndpoints(plan.callSignal, plan.discoveryWaitMs);
+  if (upstream.endpoints.length === 0)
+    await upstream.whenEndpoints(plan.call.signal, plan.discoveryWaitMs);
   const tried = new Set<string>();
   const sends = { count: 0 };
   for (let attempt = 1; ; attempt++) {
@@ -113,7 +115,7 @@ export async function runCall(plan: CallPlan, services: CallServices): Promise<M
       fullJitterBackoff(attempt, plan.retry!.backoff, services.random),
       Math.max(0, plan.deadline.remainingMs() - 1),
     );
-    await sleep(pause, plan.callSignal).catch(() => throwIfCallAborted(plan, name));
+    await plan.call.sleep(pause).catch(() => throwIfCallAborted(plan, name));
   }
 }
 
@@ -136,7 +138,7 @@ async function attemptOnce(
       : hedge.delayMs;
   const early = await Promise.race([
     primary.result,
-    sleep(delayMs, plan.callSignal).then(
+    plan.call.sleep(delayMs).then(
       () => undefined,
       () => undefined,
     ),
@@ -196,10 +198,8 @@ function launch(
     state,
     plan.request,
     limit >= remaining ? Number.POSITIVE_INFINITY : limit,
-    {
-      resendCount,
-      hedge,
-    },
+    resendCount,
+    hedge,
   );
 }
 
@@ -224,8 +224,7 @@ function upstreamHasAlternative(services: CallServices, tried: Set<string>): boo
 /** Feeds an attempt's outcome to the endpoint's health, unless the mesh or the caller cut it short. */
 function settle(services: CallServices, result: AttemptResult): AttemptResult {
   // An attempt cut short by the caller or the deadline says nothing about the endpoint.
-  if (result.cancelled || (result.outcome.kind === 'error' && services.callSignal.aborted))
-    return result;
+  if (result.cancelled || (result.outcome.kind === 'error' && services.call.aborted)) return result;
   const kind = classifyFailure(result.outcome);
   const status = result.outcome.kind === 'response' ? result.outcome.statusCode : undefined;
   services.upstream.recordOutcome(
@@ -237,22 +236,5 @@ function settle(services: CallServices, result: AttemptResult): AttemptResult {
 
 function throwIfCallAborted(plan: CallPlan, upstream: string, detail?: string): void {
   if (plan.callerSignal?.aborted) throw new RequestAbortedError(upstream, plan.callerSignal.reason);
-  if (plan.callSignal.aborted || plan.deadline.expired)
-    throw new DeadlineExceededError(upstream, detail);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
+  if (plan.call.aborted || plan.deadline.expired) throw new DeadlineExceededError(upstream, detail);
 }

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { context as otelContext } from '@opentelemetry/api';
 import type { PreparedRequest } from './attempt.js';
-import { CallPlanRecord, CallScope, PreparedCall, whenBodyEnds } from './call-records.js';
+import { CallLifetime } from './call-lifetime.js';
+import { AttemptResponse, CallPlanRecord, CallScope, PreparedCall } from './call-records.js';
 import { runCall, type HedgePolicy, type RetryPolicy } from './call-runner.js';
 import type { Clock, RandomSource } from './clock.js';
 import { currentDeadline, Deadline, DeadlineExceededError } from './deadline/deadline.js';
@@ -120,10 +121,9 @@ export class ServiceClient {
     }
     if (!settings.bulkhead.tryAcquire())
       throw new OverloadedError(this.name, settings.bulkhead.maxConcurrent);
-    const call = new CallSignal(this.name, deadline, request.signal);
-    const callSignal = call.signal;
+    const call = new CallLifetime(this.name, deadline, request.signal);
     let released = false;
-    // Ends the call's claims: its bulkhead slot and its deadline timer, when the body is done.
+    // Ends the call's claims: its bulkhead slot and its deadline timer, once the answer has arrived.
     const release = (): void => {
       if (released) return;
       released = true;
@@ -139,7 +139,7 @@ export class ServiceClient {
           delayMs: fault.delayMs,
           abortStatus: fault.abortStatus,
         });
-        if (fault.delayMs > 0) await this.#delay(fault.delayMs, callSignal, request.signal);
+        if (fault.delayMs > 0) await this.#delay(fault.delayMs, call, request.signal);
         if (fault.abortStatus !== undefined) {
           release();
           return faultResponse(this.name, fault.abortStatus);
@@ -149,7 +149,7 @@ export class ServiceClient {
         this.upstream,
         settings.clock,
         deadline,
-        callSignal,
+        call,
         (ms) => settings.latency.record(ms),
         settings.random,
         settings.events,
@@ -161,7 +161,7 @@ export class ServiceClient {
         isIdempotent(prepared.method, prepared.headers, request.idempotent),
         request.hashKey,
         deadline,
-        callSignal,
+        call,
         request.signal,
         request.retries === 0 ? undefined : withMaxRetries(settings.retry, request.retries),
         request.hedge === false
@@ -177,7 +177,7 @@ export class ServiceClient {
       const response = settings.breaker
         ? await this.#throughBreaker(settings.breaker, run)
         : await run();
-      whenBodyEnds(response.body, release);
+      AttemptResponse.whenEnded(response, release);
       return response;
     } catch (error) {
       release();
@@ -225,23 +225,13 @@ export class ServiceClient {
 
   async #delay(
     ms: number,
-    callSignal: AbortSignal,
+    call: CallLifetime,
     callerSignal: AbortSignal | undefined,
   ): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(
-          callerSignal?.aborted
-            ? new RequestAbortedError(this.name, callerSignal.reason)
-            : new DeadlineExceededError(this.name, 'during an injected delay'),
-        );
-      };
-      const timer = setTimeout(() => {
-        callSignal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      callSignal.addEventListener('abort', onAbort, { once: true });
+    await call.sleep(ms).catch(() => {
+      throw callerSignal?.aborted
+        ? new RequestAbortedError(this.name, callerSignal.reason)
+        : new DeadlineExceededError(this.name, 'during an injected delay');
     });
   }
 
@@ -342,38 +332,4 @@ function faultResponse(upstream: string, statusCode: number): MeshResponse {
     upstream,
     endpoint: 'fault-injection',
   };
-}
-
-/**
- * Aborts a call when its deadline passes or its caller gives up. Owned by one call and disposed
- * when the call ends, so no timer outlives it (a deadline may be shared by many calls).
- */
-class CallSignal {
-  readonly #controller = new AbortController();
-  readonly #timer: NodeJS.Timeout;
-  readonly #onCallerAbort: () => void;
-
-  constructor(
-    upstream: string,
-    deadline: Deadline,
-    private readonly callerSignal: AbortSignal | undefined,
-  ) {
-    this.#timer = setTimeout(
-      () => this.#controller.abort(new DeadlineExceededError(upstream)),
-      Math.max(0, deadline.remainingMs()),
-    );
-    this.#timer.unref();
-    this.#onCallerAbort = () => this.#controller.abort(callerSignal?.reason);
-    if (callerSignal?.aborted) this.#onCallerAbort();
-    else callerSignal?.addEventListener('abort', this.#onCallerAbort, { once: true });
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  dispose(): void {
-    clearTimeout(this.#timer);
-    this.callerSignal?.removeEventListener('abort', this.#onCallerAbort);
-  }
 }

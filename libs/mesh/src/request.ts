@@ -38,7 +38,10 @@ export interface MeshRequest {
 
 export type ResponseBody = Dispatcher.ResponseData['body'];
 
-/** An upstream's answer. Read or dump `body`: the endpoint counts the call as pending until then. */
+/**
+ * An upstream's answer. Read or dump `body`: the endpoint counts the call as pending until its
+ * last byte has arrived, which a large unread body never does.
+ */
 export interface MeshResponse {
   readonly statusCode: number;
   readonly headers: IncomingHttpHeaders;

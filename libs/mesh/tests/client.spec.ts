@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -95,17 +97,64 @@ describe('ServiceClient requests', () => {
     expect((error as UpstreamStatusError).responseText).toContain('/missing');
   });
 
-  it('counts a request as pending until its body is read, then frees it', async () => {
+  it('counts a request as pending until its response has fully arrived, then frees it', async () => {
+    const streaming = await startStreamingServer();
+    try {
+      mesh = createMesh({
+        discovery: [],
+        logger: silentLogger,
+        upstreams: { catalog: { endpoints: [streaming.endpoint] } },
+      });
+      const response = await mesh.client('catalog').get('/');
+      expect(mesh.snapshot()[0]!.endpoints[0]!.pending).toBe(1);
+      streaming.finish();
+      expect(await response.body.text()).toBe('first,last');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(mesh.snapshot()[0]!.endpoints[0]!.pending).toBe(0);
+      expect(mesh.snapshot()[0]!.endpoints[0]!.sent).toBe(1);
+    } finally {
+      await streaming.close();
+    }
+  });
+
+  it('frees the endpoint and the concurrency slot once a small answer has arrived, read or not', async () => {
     replicas = await startReplicas(1);
-    mesh = meshFor(replicas);
-    const response = await mesh.client('catalog').get('/');
-    expect(mesh.snapshot()[0]!.endpoints[0]!.pending).toBe(1);
-    await response.body.text();
+    mesh = meshFor(replicas, { defaults: { maxConcurrent: 1 } });
+    const catalog = mesh.client('catalog');
+    const unread = await catalog.get('/first');
     await new Promise((resolve) => setImmediate(resolve));
     expect(mesh.snapshot()[0]!.endpoints[0]!.pending).toBe(0);
-    expect(mesh.snapshot()[0]!.endpoints[0]!.sent).toBe(1);
+    const second = await catalog.get('/second');
+    expect(second.statusCode).toBe(200);
+    expect(((await unread.body.json()) as { url: string }).url).toBe('/first');
+    expect(((await second.body.json()) as { url: string }).url).toBe('/second');
   });
 });
+
+/** Sends its headers and a first chunk at once, and the rest when the test says so. */
+async function startStreamingServer(): Promise<{
+  endpoint: { address: string; port: number };
+  finish(): void;
+  close(): Promise<void>;
+}> {
+  let finish = (): void => undefined;
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/plain' });
+    response.write('first,');
+    finish = () => response.end('last');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: { address: '127.0.0.1', port },
+    finish: () => finish(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 describe('ServiceClient bad input and failures', () => {
   it.each([

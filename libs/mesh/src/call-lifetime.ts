@@ -1,0 +1,126 @@
+import { DeadlineExceededError, type Deadline } from './deadline/deadline.js';
+
+/** Something a call stops when it is aborted: an attempt in flight, or a pause. */
+export interface Abortable {
+  abort(reason: unknown): void;
+}
+
+/**
+ * The life of one call: aborted when its deadline passes or its caller gives up, with the reason
+ * as the error. Attempts and pauses register here rather than on an AbortSignal, which Node makes
+ * costly per call; a real signal is made only for a wait that needs one. Disposed when the call
+ * ends, so no timer outlives it (a deadline may be shared by many calls).
+ */
+export class CallLifetime {
+  #aborted = false;
+  #reason: unknown = undefined;
+  #watchers: Abortable[] | undefined;
+  #controller: AbortController | undefined;
+  #onCallerAbort: (() => void) | undefined;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    upstream: string,
+    deadline: Deadline,
+    private readonly callerSignal: AbortSignal | undefined,
+  ) {
+    this.#timer = setTimeout(abortAtDeadline, Math.max(0, deadline.remainingMs()), this, upstream);
+    this.#timer.unref();
+    if (!callerSignal) return;
+    if (callerSignal.aborted) {
+      this.abort(callerSignal.reason);
+      return;
+    }
+    this.#onCallerAbort = () => this.abort(callerSignal.reason);
+    callerSignal.addEventListener('abort', this.#onCallerAbort, { once: true });
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** An AbortSignal that follows this call, for waits that take one (made on first use). */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    clearTimeout(this.#timer);
+    const watchers = this.#watchers;
+    this.#watchers = undefined;
+    if (watchers) for (const watcher of watchers) watcher.abort(reason);
+    this.#controller?.abort(reason);
+  }
+
+  /** Aborts `watcher` with the call; an aborted call aborts it at once. */
+  watch(watcher: Abortable): void {
+    if (this.#aborted) {
+      watcher.abort(this.#reason);
+      return;
+    }
+    (this.#watchers ??= []).push(watcher);
+  }
+
+  unwatch(watcher: Abortable): void {
+    const watchers = this.#watchers;
+    if (!watchers) return;
+    const index = watchers.indexOf(watcher);
+    if (index >= 0) watchers.splice(index, 1);
+  }
+
+  /** Resolves after `ms`, or rejects with the abort reason if the call is aborted first. */
+  sleep(ms: number): Promise<void> {
+    if (this.#aborted) return Promise.reject(this.#reason);
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.watch(new Pause(this, ms, resolve, reject)));
+  }
+
+  /** Ends the call's claims: its deadline timer and its listener on the caller's signal. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#watchers = undefined;
+    if (this.#onCallerAbort) this.callerSignal?.removeEventListener('abort', this.#onCallerAbort);
+  }
+}
+
+function abortAtDeadline(call: CallLifetime, upstream: string): void {
+  call.abort(new DeadlineExceededError(upstream));
+}
+
+class Pause implements Abortable {
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly call: CallLifetime,
+    ms: number,
+    private readonly resolve: () => void,
+    private readonly reject: (reason: unknown) => void,
+  ) {
+    this.#timer = setTimeout(endPause, ms, this);
+  }
+
+  end(): void {
+    this.call.unwatch(this);
+    this.resolve();
+  }
+
+  abort(reason: unknown): void {
+    clearTimeout(this.#timer);
+    this.reject(reason);
+  }
+}
+
+function endPause(pause: Pause): void {
+  pause.end();
+}
