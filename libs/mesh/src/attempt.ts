@@ -125,18 +125,18 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
     headers[DEADLINE_HEADER] = formatDeadlineHeader(context.deadline);
     injectTraceHeaders(traced.context, headers);
     const dispatcher = context.upstream.pools.poolFor(state.key, state.endpoint);
-    otelContext.with(traced.context, () =>
-      dispatcher.request(
-        {
-          method: request.method as Dispatcher.HttpMethod,
-          path: request.path,
-          headers,
-          body: request.body ?? null,
-          opaque: this,
-        },
-        (error, data) => (error ? this.#failed(error) : this.#answered(data)),
-      ),
-    );
+    const options: Dispatcher.RequestOptions<AttemptTransportHooks> = {
+      method: request.method as Dispatcher.HttpMethod,
+      path: request.path,
+      headers,
+      body: request.body ?? null,
+      opaque: this,
+    };
+    const answer = (error: Error | null, data: Dispatcher.ResponseData<AttemptTransportHooks>) =>
+      error ? this.#failed(error) : this.#answered(data);
+    if (traced.switchesContext)
+      otelContext.with(traced.context, () => dispatcher.request(options, answer));
+    else dispatcher.request(options, answer);
   }
 
   requestStarted(controller: Dispatcher.DispatchController): void {

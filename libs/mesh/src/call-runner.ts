@@ -64,13 +64,12 @@ export async function runCall(plan: CallPlan, services: CallServices): Promise<M
   services.budget?.recordRequest();
   if (upstream.endpoints.length === 0)
     await upstream.whenEndpoints(plan.call.signal, plan.discoveryWaitMs);
-  const tried = new Set<string>();
-  const sends = { count: 0 };
+  const progress = new CallProgress();
   for (let attempt = 1; ; attempt++) {
     throwIfCallAborted(plan, name);
     const lastAllowed = !plan.retry || attempt > plan.retry.maxRetries;
-    const result = await attemptOnce(plan, services, tried, lastAllowed, sends);
-    plan.onAttempts?.(sends.count);
+    const result = await attemptOnce(plan, services, progress, lastAllowed);
+    plan.onAttempts?.(progress.sends);
     const kind = classifyFailure(result.outcome);
     if (kind === undefined) return result.response as MeshResponse;
     const status = result.outcome.kind === 'response' ? result.outcome.statusCode : undefined;
@@ -123,12 +122,11 @@ export async function runCall(plan: CallPlan, services: CallServices): Promise<M
 async function attemptOnce(
   plan: CallPlan,
   services: CallServices,
-  tried: Set<string>,
+  progress: CallProgress,
   lastAllowed: boolean,
-  sends: { count: number },
 ): Promise<AttemptResult> {
-  const first = pickEndpoint(plan, services, tried);
-  const primary = launch(plan, services, first, lastAllowed, sends, false);
+  const first = pickEndpoint(plan, services, progress);
+  const primary = launch(plan, services, first, lastAllowed, progress, false);
   const hedge = plan.hedge;
   if (!hedge || !plan.idempotent || !plan.request.replayable)
     return settle(services, await primary.result);
@@ -144,8 +142,8 @@ async function attemptOnce(
     ),
   ]);
   if (early) return settle(services, early);
-  const second = upstreamHasAlternative(services, tried)
-    ? pickEndpoint(plan, services, tried)
+  const second = upstreamHasAlternative(services, progress)
+    ? pickEndpoint(plan, services, progress)
     : undefined;
   if (!second || (services.budget && !services.budget.tryWithdraw()))
     return settle(services, await primary.result);
@@ -155,7 +153,7 @@ async function attemptOnce(
     endpoint: second.key,
     afterMs: Math.round(delayMs),
   });
-  const secondary = launch(plan, services, second, lastAllowed, sends, true);
+  const secondary = launch(plan, services, second, lastAllowed, progress, true);
   const contenders: [AttemptHandle, AttemptHandle] = [primary, secondary];
   const firstDone = await Promise.race(
     contenders.map((handle, index) => handle.result.then((result) => ({ result, index }))),
@@ -182,7 +180,7 @@ function launch(
   services: CallServices,
   state: EndpointState,
   lastAllowed: boolean,
-  sends: { count: number },
+  progress: CallProgress,
   hedge: boolean,
 ): AttemptHandle {
   const remaining = Math.max(1, plan.deadline.remainingMs());
@@ -190,8 +188,8 @@ function launch(
   const share =
     plan.idempotent && !lastAllowed && plan.request.replayable ? remaining / 2 : remaining;
   const limit = plan.attemptTimeoutMs ?? share;
-  const resendCount = sends.count;
-  sends.count += 1;
+  const resendCount = progress.sends;
+  progress.sends += 1;
   // An attempt allowed all the call's time is ended by the deadline alone, so the error says so.
   return startAttempt(
     services,
@@ -203,8 +201,12 @@ function launch(
   );
 }
 
-function pickEndpoint(plan: CallPlan, services: CallServices, tried: Set<string>): EndpointState {
-  const state = services.upstream.pick({ hashKey: plan.hashKey, avoid: tried });
+function pickEndpoint(
+  plan: CallPlan,
+  services: CallServices,
+  progress: CallProgress,
+): EndpointState {
+  const state = services.upstream.pick({ hashKey: plan.hashKey, avoid: progress.tried });
   if (!state) {
     throw new NoEndpointsError(
       services.upstream.name,
@@ -213,12 +215,34 @@ function pickEndpoint(plan: CallPlan, services: CallServices, tried: Set<string>
         : `${services.upstream.resolver.description} has not answered yet`,
     );
   }
-  tried.add(state.key);
+  progress.addTried(state.key);
   return state;
 }
 
-function upstreamHasAlternative(services: CallServices, tried: Set<string>): boolean {
-  return services.upstream.eligible.some((state) => !tried.has(state.key));
+function upstreamHasAlternative(services: CallServices, progress: CallProgress): boolean {
+  return services.upstream.eligible.some((state) => !progress.hasTried(state.key));
+}
+
+/** How many attempts a call has sent, and the endpoints they went to (a set from the second). */
+class CallProgress {
+  sends = 0;
+  #first: string | undefined;
+  #tried: Set<string> | undefined;
+
+  /** The endpoints to avoid on the next pick; none before the first. */
+  get tried(): ReadonlySet<string> | undefined {
+    if (this.#first === undefined) return undefined;
+    return (this.#tried ??= new Set([this.#first]));
+  }
+
+  addTried(key: string): void {
+    if (this.#first === undefined) this.#first = key;
+    else (this.#tried ??= new Set([this.#first])).add(key);
+  }
+
+  hasTried(key: string): boolean {
+    return this.#tried ? this.#tried.has(key) : this.#first === key;
+  }
 }
 
 /** Feeds an attempt's outcome to the endpoint's health, unless the mesh or the caller cut it short. */

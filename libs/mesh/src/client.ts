@@ -20,7 +20,7 @@ import type { Bulkhead } from './resilience/bulkhead.js';
 import { isIdempotent } from './resilience/idempotency.js';
 import type { LatencyWindow } from './resilience/latency-window.js';
 import type { RetryBudget } from './resilience/retry-budget.js';
-import { FailedResponse, type UpstreamBreaker } from './resilience/upstream-breaker.js';
+import type { UpstreamBreaker } from './resilience/upstream-breaker.js';
 import { endCallSpan, startCallSpan } from './telemetry/call-tracing.js';
 import type { MeshMetrics } from './telemetry/mesh-metrics.js';
 import type { Upstream } from './upstream.js';
@@ -75,7 +75,8 @@ export class ServiceClient {
     if (this.settings.isClosed()) throw new MeshClosedError(this.name);
     const prepared = this.#prepare(request);
     const { settings } = this;
-    const { span, context: callContext } = startCallSpan(this.name, prepared.method);
+    const traced = startCallSpan(this.name, prepared.method);
+    const { span } = traced;
     const startedAt = settings.clock();
     settings.metrics?.callStarted(this.name);
     let attempts = 0;
@@ -83,9 +84,9 @@ export class ServiceClient {
       attempts = count;
     };
     try {
-      const response = await otelContext.with(callContext, () =>
-        this.#execute(request, prepared, onAttempts),
-      );
+      const response = await (traced.switchesContext
+        ? otelContext.with(traced.context, () => this.#execute(request, prepared, onAttempts))
+        : this.#execute(request, prepared, onAttempts));
       endCallSpan(span, { statusCode: response.statusCode, attempts });
       const elapsedMs = settings.clock() - startedAt;
       this.upstream.calls.record(elapsedMs, response.statusCode >= 500);
@@ -174,8 +175,9 @@ export class ServiceClient {
         onAttempts,
       );
       const run = (): Promise<MeshResponse> => runCall(plan, services);
+      // 5xx answers count as failures for the breaker, yet still reach the caller as responses.
       const response = settings.breaker
-        ? await this.#throughBreaker(settings.breaker, run)
+        ? await settings.breaker.run(run, isServerError)
         : await run();
       AttemptResponse.whenEnded(response, release);
       return response;
@@ -204,23 +206,6 @@ export class ServiceClient {
       throw new UpstreamStatusError(this.name, response.statusCode, response.endpoint, text);
     }
     return (await response.body.json()) as T;
-  }
-
-  /** 5xx answers count as failures for the breaker, yet still reach the caller as responses. */
-  async #throughBreaker(
-    breaker: UpstreamBreaker,
-    run: () => Promise<MeshResponse>,
-  ): Promise<MeshResponse> {
-    try {
-      return await breaker.run(async () => {
-        const response = await run();
-        if (response.statusCode >= 500) throw new FailedResponse(response);
-        return response;
-      });
-    } catch (error) {
-      if (error instanceof FailedResponse) return error.response as MeshResponse;
-      throw error;
-    }
   }
 
   async #delay(
@@ -289,6 +274,10 @@ export class ServiceClient {
     }
     return new PreparedCall(method, request.path, headers, body, !(body instanceof Readable));
   }
+}
+
+function isServerError(response: MeshResponse): boolean {
+  return response.statusCode >= 500;
 }
 
 const defaultHedge: HedgePolicy = { delayMs: 'p95', fallbackDelayMs: 50 };

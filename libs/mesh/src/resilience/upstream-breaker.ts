@@ -18,10 +18,21 @@ export type BreakerState = 'closed' | 'open' | 'halfOpen';
 export type BreakerEvent = 'open' | 'halfOpen' | 'close' | 'reject';
 
 /** Carries a failed final response through the breaker so it counts, and hands it back after. */
-export class FailedResponse<T> extends Error {
+class FailedResponse<T> extends Error {
   constructor(readonly response: T) {
     super('upstream answered with a failure status');
   }
+}
+
+/** The action opossum runs: the call, with a value judged a failure thrown so that it counts. */
+function callAndJudge(
+  call: () => Promise<unknown>,
+  failed?: (value: unknown) => boolean,
+): Promise<unknown> {
+  if (!failed) return call();
+  return call().then((value) =>
+    failed(value) ? Promise.reject(new FailedResponse(value)) : value,
+  );
 }
 
 /**
@@ -29,7 +40,10 @@ export class FailedResponse<T> extends Error {
  * time. Calls the caller gave up on, and calls refused before sending, do not count.
  */
 export class UpstreamBreaker {
-  readonly #breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  readonly #breaker: CircuitBreaker<
+    [() => Promise<unknown>, ((value: unknown) => boolean)?],
+    unknown
+  >;
   readonly #resetTimeoutMs: number;
   #openedAt = 0;
 
@@ -41,7 +55,7 @@ export class UpstreamBreaker {
   ) {
     const resolved = validate(upstream, options);
     this.#resetTimeoutMs = resolved.resetTimeoutMs;
-    this.#breaker = new CircuitBreaker((action: () => Promise<unknown>) => action(), {
+    this.#breaker = new CircuitBreaker(callAndJudge, {
       timeout: false,
       errorThresholdPercentage: resolved.errorThresholdPercentage,
       volumeThreshold: resolved.volumeThreshold,
@@ -68,11 +82,18 @@ export class UpstreamBreaker {
     return 'closed';
   }
 
-  /** Runs the call through the breaker; an open breaker throws CircuitOpenError without calling. */
-  async run<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs the call through the breaker; an open breaker throws CircuitOpenError without calling.
+   * A value `failed` calls a failure counts as one, yet still reaches the caller (a 5xx answer).
+   */
+  async run<T>(call: () => Promise<T>, failed?: (value: T) => boolean): Promise<T> {
     try {
-      return (await this.#breaker.fire(call)) as T;
+      return (await this.#breaker.fire(
+        call,
+        failed as ((value: unknown) => boolean) | undefined,
+      )) as T;
     } catch (error) {
+      if (error instanceof FailedResponse) return error.response as T;
       if ((error as { code?: string }).code === 'EOPENBREAKER') {
         const retryAfterMs = Math.max(0, this.#openedAt + this.#resetTimeoutMs - Date.now());
         throw new CircuitOpenError(this.upstream, retryAfterMs);

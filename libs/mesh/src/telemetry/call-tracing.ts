@@ -1,5 +1,6 @@
 import {
   context,
+  isSpanContextValid,
   propagation,
   SpanKind,
   SpanStatusCode,
@@ -24,8 +25,9 @@ function tracer(): Tracer {
 }
 
 /** The logical span of one call: covers every attempt, retry and hedge it takes. */
-export function startCallSpan(upstream: string, method: string): { span: Span; context: Context } {
+export function startCallSpan(upstream: string, method: string): AttemptSpan {
   const span = tracer().startSpan(`mesh.call ${upstream}`, { kind: SpanKind.INTERNAL });
+  if (untraced(span)) return new TracedSpan(span, context.active(), false);
   // Attributes cost allocations on every call: build them only when someone records.
   if (span.isRecording())
     span.setAttributes({ 'trellis.upstream': upstream, 'http.request.method': method });
@@ -49,11 +51,17 @@ export function endCallSpan(
   span.end();
 }
 
+/** No tracer records it and no trace runs through it: the call needs no context of its own. */
+function untraced(span: Span): boolean {
+  return !span.isRecording() && !isSpanContextValid(span.spanContext());
+}
+
 /** A span and the context it is active in; a class so V8 never pretenures it (see call-records.ts). */
 class TracedSpan {
   constructor(
     readonly span: Span,
     readonly context: Context,
+    readonly switchesContext = true,
   ) {}
 }
 
@@ -61,6 +69,8 @@ export interface AttemptSpan {
   readonly span: Span;
   /** The context to send in: the attempt span is active and marked as a mesh attempt. */
   readonly context: Context;
+  /** False when `context` is the caller's own, so there is nothing to switch to. */
+  readonly switchesContext: boolean;
 }
 
 /** One CLIENT span per attempt, with the HTTP semantic-convention attributes. */
@@ -73,6 +83,8 @@ export function startAttemptSpan(
   hedge: boolean,
 ): AttemptSpan {
   const span = tracer().startSpan(method, { kind: SpanKind.CLIENT });
+  // Not traced by the mesh: HTTP client instrumentation, if any, may trace the attempt itself.
+  if (untraced(span)) return new TracedSpan(span, context.active(), false);
   const attemptContext = markMeshAttempt(trace.setSpan(context.active(), span));
   if (!span.isRecording()) return new TracedSpan(span, attemptContext);
   const attributes: Attributes = {
