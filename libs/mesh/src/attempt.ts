@@ -116,7 +116,7 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
     state.sent += 1;
     this.#startedAt = context.clock();
     this.#timer = Number.isFinite(timeoutMs)
-      ? setTimeout(AttemptFlight.#abortAtTimeLimit, timeoutMs, this)
+      ? setTimeout(() => this.#abortAtTimeLimit(), timeoutMs)
       : undefined;
     this.#timer?.unref();
     context.call.watch(this);
@@ -230,10 +230,8 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
     );
   }
 
-  static #abortAtTimeLimit(this: void, flight: AttemptFlight): void {
-    flight.abort(
-      new AttemptTimeoutError(flight.context.upstream.name, flight.state.key, flight.timeoutMs),
-    );
+  #abortAtTimeLimit(): void {
+    this.abort(new AttemptTimeoutError(this.context.upstream.name, this.state.key, this.timeoutMs));
   }
 }
 

@@ -14,7 +14,9 @@ export interface Abortable {
 export class CallLifetime {
   #aborted = false;
   #reason: unknown = undefined;
-  #watchers: Abortable[] | undefined;
+  // One watcher in the common case; a set only for hedges and pauses (no per-call array literal).
+  #watcher: Abortable | undefined;
+  #moreWatchers: Set<Abortable> | undefined;
   #controller: AbortController | undefined;
   #onCallerAbort: (() => void) | undefined;
   readonly #timer: NodeJS.Timeout;
@@ -24,7 +26,11 @@ export class CallLifetime {
     deadline: Deadline,
     private readonly callerSignal: AbortSignal | undefined,
   ) {
-    this.#timer = setTimeout(abortAtDeadline, Math.max(0, deadline.remainingMs()), this, upstream);
+    // A closure, not setTimeout's extra arguments: those go in an array that lives as long as the call.
+    this.#timer = setTimeout(
+      () => this.abort(new DeadlineExceededError(upstream)),
+      Math.max(0, deadline.remainingMs()),
+    );
     this.#timer.unref();
     if (!callerSignal) return;
     if (callerSignal.aborted) {
@@ -57,9 +63,12 @@ export class CallLifetime {
     this.#aborted = true;
     this.#reason = reason;
     clearTimeout(this.#timer);
-    const watchers = this.#watchers;
-    this.#watchers = undefined;
-    if (watchers) for (const watcher of watchers) watcher.abort(reason);
+    const watcher = this.#watcher;
+    const more = this.#moreWatchers;
+    this.#watcher = undefined;
+    this.#moreWatchers = undefined;
+    watcher?.abort(reason);
+    if (more) for (const other of more) other.abort(reason);
     this.#controller?.abort(reason);
   }
 
@@ -69,14 +78,13 @@ export class CallLifetime {
       watcher.abort(this.#reason);
       return;
     }
-    (this.#watchers ??= []).push(watcher);
+    if (this.#watcher === undefined) this.#watcher = watcher;
+    else (this.#moreWatchers ??= new Set()).add(watcher);
   }
 
   unwatch(watcher: Abortable): void {
-    const watchers = this.#watchers;
-    if (!watchers) return;
-    const index = watchers.indexOf(watcher);
-    if (index >= 0) watchers.splice(index, 1);
+    if (this.#watcher === watcher) this.#watcher = undefined;
+    else this.#moreWatchers?.delete(watcher);
   }
 
   /** Resolves after `ms`, or rejects with the abort reason if the call is aborted first. */
@@ -89,13 +97,10 @@ export class CallLifetime {
   /** Ends the call's claims: its deadline timer and its listener on the caller's signal. */
   dispose(): void {
     clearTimeout(this.#timer);
-    this.#watchers = undefined;
+    this.#watcher = undefined;
+    this.#moreWatchers = undefined;
     if (this.#onCallerAbort) this.callerSignal?.removeEventListener('abort', this.#onCallerAbort);
   }
-}
-
-function abortAtDeadline(call: CallLifetime, upstream: string): void {
-  call.abort(new DeadlineExceededError(upstream));
 }
 
 class Pause implements Abortable {
@@ -107,7 +112,7 @@ class Pause implements Abortable {
     private readonly resolve: () => void,
     private readonly reject: (reason: unknown) => void,
   ) {
-    this.#timer = setTimeout(endPause, ms, this);
+    this.#timer = setTimeout(() => this.end(), ms);
   }
 
   end(): void {
@@ -119,8 +124,4 @@ class Pause implements Abortable {
     clearTimeout(this.#timer);
     this.reject(reason);
   }
-}
-
-function endPause(pause: Pause): void {
-  pause.end();
 }

@@ -263,13 +263,18 @@ export class ServiceClient {
         'pass one of them: json for a value to serialize, body for raw bytes',
       );
     }
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(request.headers ?? {})) {
-      if (value !== undefined) headers[name.toLowerCase()] = value;
+    // Most calls carry no headers of their own: they share one empty, frozen record.
+    let headers: Record<string, string | string[]> = NO_HEADERS;
+    if (request.headers) {
+      headers = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        if (value !== undefined) headers[name.toLowerCase()] = value;
+      }
     }
     let body: PreparedRequest['body'] = toDispatchableBody(request.body);
     if (request.json !== undefined) {
       body = JSON.stringify(request.json);
+      if (headers === NO_HEADERS) headers = {};
       headers['content-type'] ??= 'application/json';
     }
     return new PreparedCall(method, request.path, headers, body, !(body instanceof Readable));
@@ -279,6 +284,8 @@ export class ServiceClient {
 function isServerError(response: MeshResponse): boolean {
   return response.statusCode >= 500;
 }
+
+const NO_HEADERS: Record<string, string | string[]> = Object.freeze({});
 
 const defaultHedge: HedgePolicy = { delayMs: 'p95', fallbackDelayMs: 50 };
 
