@@ -136,7 +136,7 @@ function errorCode(error: unknown): string {
 async function runPhase(phase: PhaseSpec): Promise<PhaseResult> {
   const run = call;
   if (!run) throw new Error('no target');
-  const histogram = latencyHistogram();
+  const histogram = phase.series ? seriesHistogram(phase.series) : latencyHistogram();
   let requests = 0;
   let errors = 0;
   const errorCodes: Record<string, number> = {};
@@ -200,8 +200,19 @@ async function runPhase(phase: PhaseSpec): Promise<PhaseResult> {
     max_ms: histogram.totalCount === 0 ? 0 : histogram.maxValue / 1_000,
     cpuS: (cpu.user + cpu.system) / 1e6,
   };
-  histogram.destroy();
+  if (!phase.series) histogram.destroy();
   return result;
+}
+
+const seriesHistograms = new Map<string, ReturnType<typeof latencyHistogram>>();
+
+function seriesHistogram(name: string): ReturnType<typeof latencyHistogram> {
+  let histogram = seriesHistograms.get(name);
+  if (!histogram) {
+    histogram = latencyHistogram();
+    seriesHistograms.set(name, histogram);
+  }
+  return histogram;
 }
 
 /** Samples the mesh's per-endpoint `sent` counters and remembers when each last moved. */

@@ -20,9 +20,16 @@ export type TargetSpec =
       telemetry?: boolean;
     };
 
-export type PhaseSpec =
+export type PhaseSpec = (
   | { mode: 'open'; rate: number; durationMs: number }
-  | { mode: 'closed'; concurrency: number; durationMs: number };
+  | { mode: 'closed'; concurrency: number; durationMs: number }
+) & {
+  /**
+   * Latencies go to this named histogram, kept across phases, and the result's percentiles are of
+   * everything it holds: a variant measured in several interleaved slices reports them as one.
+   */
+  series?: string;
+};
 
 export interface PhaseResult {
   requests: number;

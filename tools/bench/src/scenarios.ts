@@ -13,7 +13,7 @@ import {
   startReplicas,
   type Proxy,
 } from './harness.js';
-import type { PhaseResult, TargetSpec } from './protocol.js';
+import type { PhaseResult, PhaseSpec, TargetSpec } from './protocol.js';
 import { track } from './procs.js';
 import { machine, round, type ScenarioResult, type Variant } from './results.js';
 
@@ -81,13 +81,15 @@ async function withLoadgen<T>(target: TargetSpec, body: (loadgen: Loadgen) => Pr
 // 1. overhead
 
 export async function overhead({ quick, log }: RunOptions): Promise<ScenarioResult> {
+  // The variants take turns in short slices (in a rotating order) instead of one long run each,
+  // so drift on the machine (frequency, other work, the kernel's choices) falls on all of them.
   const s = quick
-    ? { warmupMs: 300, openMs: 1_500, rate: 500, closedMs: 800, concurrency: 32 }
-    : { warmupMs: 2_000, openMs: 8_000, rate: 1_000, closedMs: 5_000, concurrency: 32 };
+    ? { warmupMs: 300, rounds: 1, openMs: 1_500, rate: 500, closedMs: 800, concurrency: 32 }
+    : { warmupMs: 2_000, rounds: 4, openMs: 2_000, rate: 1_000, closedMs: 1_250, concurrency: 32 };
   const skipped: { name: string; reason: string }[] = [];
-  const variants: Variant[] = [];
   const [replica] = await startReplicas(1, 0);
   if (!replica) throw new Error('no replica');
+  const running: OverheadRun[] = [];
   try {
     const cases: { name: string; target: () => Promise<{ target: TargetSpec; proxy?: Proxy }> }[] =
       [
@@ -127,46 +129,101 @@ export async function overhead({ quick, log }: RunOptions): Promise<ScenarioResu
       });
     }
     for (const { name, target } of cases) {
-      log(`overhead: ${name}`);
+      log(`overhead: starting ${name}`);
       const { target: spec, proxy } = await target();
-      try {
-        const variant = await withLoadgen(spec, async (loadgen) => {
-          await loadgen.phase({ mode: 'closed', concurrency: 8, durationMs: s.warmupMs });
-          const proxyCpu0 = proxy?.cpuSeconds() ?? 0;
-          const open = await loadgen.phase({ mode: 'open', rate: s.rate, durationMs: s.openMs });
-          const proxyCpuOpen = (proxy?.cpuSeconds() ?? 0) - proxyCpu0;
-          const proxyCpu1 = proxy?.cpuSeconds() ?? 0;
-          const closed = await loadgen.phase({
-            mode: 'closed',
-            concurrency: s.concurrency,
-            durationMs: s.closedMs,
-          });
-          const proxyCpuClosed = (proxy?.cpuSeconds() ?? 0) - proxyCpu1;
-          const per10k = (cpu: number, requests: number) =>
-            requests > 0 ? round((cpu / requests) * 10_000, 4) : 0;
-          return variantFrom(name, open, open.cpuS + proxyCpuOpen, {
-            rps: round(closed.requests / closed.durationS, 1),
-            requests: open.requests + closed.requests,
-            errors: open.errors + closed.errors,
-            open_rate: s.rate,
-            open_rps: round(open.requests / open.durationS, 1),
-            closed_concurrency: s.concurrency,
-            closed_p50_ms: round(closed.p50_ms),
-            closed_p99_ms: round(closed.p99_ms),
-            client_cpu_s_per_10k: per10k(open.cpuS, open.requests),
-            proxy_cpu_s_per_10k: per10k(proxyCpuOpen, open.requests),
-            max_rps_cpu_s_per_10k: per10k(closed.cpuS + proxyCpuClosed, closed.requests),
-          });
-        });
-        variants.push(variant);
-      } finally {
-        await proxy?.stop();
-      }
+      const run: OverheadRun = { name, proxy, open: new PhaseTotals(), closed: new PhaseTotals() };
+      running.push(run);
+      run.loadgen = await Loadgen.start(spec);
+      await run.loadgen.phase({ mode: 'closed', concurrency: 8, durationMs: s.warmupMs });
     }
+    const measure = async (phase: PhaseSpec, pick: (run: OverheadRun) => PhaseTotals) => {
+      for (let round = 0; round < s.rounds; round++) {
+        log(`overhead: ${phase.mode} loop, round ${round + 1} of ${s.rounds}`);
+        for (let i = 0; i < running.length; i++) {
+          const run = running[(i + round) % running.length]!;
+          const proxyCpuBefore = run.proxy?.cpuSeconds() ?? 0;
+          const result = await run.loadgen!.phase(phase);
+          pick(run).add(result, (run.proxy?.cpuSeconds() ?? 0) - proxyCpuBefore);
+        }
+      }
+    };
+    await measure(
+      { mode: 'open', rate: s.rate, durationMs: s.openMs, series: 'open' },
+      (r) => r.open,
+    );
+    await measure(
+      { mode: 'closed', concurrency: s.concurrency, durationMs: s.closedMs, series: 'closed' },
+      (r) => r.closed,
+    );
+    const per10k = (cpu: number, requests: number) =>
+      requests > 0 ? round((cpu / requests) * 10_000, 4) : 0;
+    const variants = running.map(({ name, open, closed }) =>
+      variantFrom(name, open.result(), open.cpuS + open.proxyCpuS, {
+        rps: round(closed.requests / closed.durationS, 1),
+        requests: open.requests + closed.requests,
+        errors: open.errors + closed.errors,
+        open_rate: s.rate,
+        open_rps: round(open.requests / open.durationS, 1),
+        closed_concurrency: s.concurrency,
+        closed_p50_ms: round(closed.result().p50_ms),
+        closed_p99_ms: round(closed.result().p99_ms),
+        rounds: s.rounds,
+        client_cpu_s_per_10k: per10k(open.cpuS, open.requests),
+        proxy_cpu_s_per_10k: per10k(open.proxyCpuS, open.requests),
+        max_rps_cpu_s_per_10k: per10k(closed.cpuS + closed.proxyCpuS, closed.requests),
+      }),
+    );
+    return finish('overhead', variants, skipped);
   } finally {
+    for (const run of running) {
+      await run.loadgen?.close();
+      await run.proxy?.stop();
+    }
     await replica.stop();
   }
-  return finish('overhead', variants, skipped);
+}
+
+interface OverheadRun {
+  name: string;
+  proxy: Proxy | undefined;
+  loadgen?: Loadgen;
+  open: PhaseTotals;
+  closed: PhaseTotals;
+}
+
+/** One variant's slices of a phase, added up; percentiles come from the last slice's series. */
+class PhaseTotals {
+  requests = 0;
+  errors = 0;
+  durationS = 0;
+  cpuS = 0;
+  proxyCpuS = 0;
+  readonly errorCodes: Record<string, number> = {};
+  #last: PhaseResult | undefined;
+
+  add(result: PhaseResult, proxyCpuS: number): void {
+    this.requests += result.requests;
+    this.errors += result.errors;
+    this.durationS += result.durationS;
+    this.cpuS += result.cpuS;
+    this.proxyCpuS += proxyCpuS;
+    for (const [code, count] of Object.entries(result.errorCodes))
+      this.errorCodes[code] = (this.errorCodes[code] ?? 0) + count;
+    this.#last = result;
+  }
+
+  result(): PhaseResult {
+    const last = this.#last;
+    if (!last) throw new Error('no slice was measured');
+    return {
+      ...last,
+      requests: this.requests,
+      errors: this.errors,
+      errorCodes: this.errorCodes,
+      durationS: this.durationS,
+      cpuS: this.cpuS,
+    };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
