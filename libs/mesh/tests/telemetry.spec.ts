@@ -54,7 +54,14 @@ describe('tracing', () => {
       'http.response.status_code': 200,
     });
     expect(attempt.attributes['http.request.resend_count']).toBeUndefined();
-    expect(attempt.events.map((event) => event.name)).toContain('trellis.endpoint.chosen');
+    expect(attempt.attributes).toMatchObject({
+      'trellis.endpoint': `127.0.0.1:${replicas[0]!.port}`,
+      'trellis.balancer': 'peak-ewma',
+      'trellis.eligible_endpoints': 1,
+      'trellis.panic': false,
+      'trellis.endpoint.pending': 0,
+    });
+    expect(attempt.attributes['trellis.endpoint.ewma_ms']).toEqual(expect.any(Number));
     const traceparent = answer.headers['traceparent']!;
     expect(traceparent).toBe(
       `00-${attempt.spanContext().traceId}-${attempt.spanContext().spanId}-01`,
