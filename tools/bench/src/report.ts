@@ -165,7 +165,7 @@ function verdicts(results: Partial<Record<ScenarioName, ScenarioResult>>): Verdi
     const addedUs = (trellis.p50_ms - direct.p50_ms) * 1_000;
     out.push({
       target: 'Trellis adds <= 50 us at p50 over direct undici',
-      measured: `+${addedUs.toFixed(0)} us (p50 ${trellis.p50_ms} ms vs ${direct.p50_ms} ms)`,
+      measured: `${addedUs >= 0 ? '+' : ''}${addedUs.toFixed(0)} us (p50 ${trellis.p50_ms} ms vs ${direct.p50_ms} ms)`,
       met: addedUs <= 50,
     });
     const share = trellis.rps / direct.rps;
