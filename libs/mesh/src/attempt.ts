@@ -7,6 +7,7 @@ import { DEADLINE_HEADER, formatDeadlineHeader, type Deadline } from './deadline
 import type { EndpointState } from './endpoint-state.js';
 import { AttemptTimeoutError, UpstreamRequestError } from './errors.js';
 import type { MeshResponse } from './request.js';
+import type { LatencyWindow } from './resilience/latency-window.js';
 import type { AttemptOutcome } from './resilience/retry-classifier.js';
 import {
   failSpan,
@@ -47,7 +48,8 @@ export interface AttemptContext {
   readonly deadline: Deadline;
   /** Aborted when the caller gives up or the deadline passes, with the reason as the error. */
   readonly call: CallLifetime;
-  readonly onLatency: (ms: number) => void;
+  /** The upstream's recent latencies (hedging's p95). */
+  readonly latency: LatencyWindow;
 }
 
 const HEDGE_LOST = new Error('attempt cancelled: the other hedged attempt answered first');
@@ -194,7 +196,7 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
     span.end();
     const latency = this.context.clock() - this.#startedAt;
     this.state.latency.observe(latency);
-    this.context.onLatency(latency);
+    this.context.latency.record(latency);
     const delivered = new AttemptResponse(
       data.statusCode,
       data.headers,

@@ -33,7 +33,6 @@ export class CallScope implements CallServices {
     readonly clock: Clock,
     readonly deadline: Deadline,
     readonly call: CallLifetime,
-    readonly onLatency: (ms: number) => void,
     readonly random: RandomSource,
     readonly events: MeshEventLog,
     readonly budget: RetryBudget | undefined,

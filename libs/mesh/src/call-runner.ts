@@ -13,7 +13,6 @@ import { NoEndpointsError, RequestAbortedError, RetryBudgetExhaustedError } from
 import type { MeshEventLog } from './events.js';
 import type { MeshResponse } from './request.js';
 import { fullJitterBackoff, type BackoffOptions } from './resilience/backoff.js';
-import type { LatencyWindow } from './resilience/latency-window.js';
 import type { RetryBudget } from './resilience/retry-budget.js';
 import {
   classifyFailure,
@@ -51,7 +50,6 @@ export interface CallServices extends AttemptContext {
   readonly random: RandomSource;
   readonly events: MeshEventLog;
   readonly budget: RetryBudget | undefined;
-  readonly latency: LatencyWindow;
 }
 
 /**
@@ -68,7 +66,9 @@ export async function runCall(plan: CallPlan, services: CallServices): Promise<M
   for (let attempt = 1; ; attempt++) {
     throwIfCallAborted(plan, name);
     const lastAllowed = !plan.retry || attempt > plan.retry.maxRetries;
-    const result = await attemptOnce(plan, services, progress, lastAllowed);
+    const result = mayHedge(plan)
+      ? await attemptWithHedge(plan, services, progress, lastAllowed)
+      : settle(services, await launchNext(plan, services, progress, lastAllowed, false).result);
     plan.onAttempts?.(progress.sends);
     const kind = classifyFailure(result.outcome);
     if (kind === undefined) return result.response as MeshResponse;
@@ -118,18 +118,37 @@ export async function runCall(plan: CallPlan, services: CallServices): Promise<M
   }
 }
 
-/** One attempt, or two when a hedge is sent because the first is slow. */
-async function attemptOnce(
+function mayHedge(plan: CallPlan): boolean {
+  return plan.hedge !== undefined && plan.idempotent && plan.request.replayable;
+}
+
+/** Picks an endpoint and sends the call's next attempt to it. */
+function launchNext(
+  plan: CallPlan,
+  services: CallServices,
+  progress: CallProgress,
+  lastAllowed: boolean,
+  hedge: boolean,
+): AttemptHandle {
+  return launch(
+    plan,
+    services,
+    pickEndpoint(plan, services, progress),
+    lastAllowed,
+    progress,
+    hedge,
+  );
+}
+
+/** One attempt, and a second to another endpoint if the first is slow. */
+async function attemptWithHedge(
   plan: CallPlan,
   services: CallServices,
   progress: CallProgress,
   lastAllowed: boolean,
 ): Promise<AttemptResult> {
-  const first = pickEndpoint(plan, services, progress);
-  const primary = launch(plan, services, first, lastAllowed, progress, false);
-  const hedge = plan.hedge;
-  if (!hedge || !plan.idempotent || !plan.request.replayable)
-    return settle(services, await primary.result);
+  const primary = launchNext(plan, services, progress, lastAllowed, false);
+  const hedge = plan.hedge!;
   const delayMs =
     hedge.delayMs === 'p95'
       ? (services.latency.quantile(0.95) ?? hedge.fallbackDelayMs)

@@ -151,7 +151,6 @@ export class ServiceClient {
         settings.clock,
         deadline,
         call,
-        (ms) => settings.latency.record(ms),
         settings.random,
         settings.events,
         settings.budget,

@@ -1,5 +1,6 @@
 import {
   context,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   propagation,
   SpanKind,
@@ -53,7 +54,9 @@ export function endCallSpan(
 
 /** No tracer records it and no trace runs through it: the call needs no context of its own. */
 function untraced(span: Span): boolean {
-  return !span.isRecording() && !isSpanContextValid(span.spanContext());
+  if (span.isRecording()) return false;
+  const spanContext = span.spanContext();
+  return spanContext === INVALID_SPAN_CONTEXT || !isSpanContextValid(spanContext);
 }
 
 /** A span and the context it is active in; a class so V8 never pretenures it (see call-records.ts). */
