@@ -1,7 +1,7 @@
 import { context as otelContext, SpanStatusCode } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import type { Abortable, CallLifetime } from './call-lifetime.js';
-import { AttemptReport, AttemptResponse } from './call-records.js';
+import { AttemptReport, AttemptRequestOptions, AttemptResponse } from './call-records.js';
 import type { Clock } from './clock.js';
 import { DEADLINE_HEADER, formatDeadlineHeader, type Deadline } from './deadline/deadline.js';
 import type { EndpointState } from './endpoint-state.js';
@@ -129,13 +129,13 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
     headers[DEADLINE_HEADER] = formatDeadlineHeader(context.deadline);
     injectTraceHeaders(traced.context, headers);
     const dispatcher = context.upstream.pools.poolFor(state.key, state.endpoint);
-    const options: Dispatcher.RequestOptions<AttemptTransportHooks> = {
-      method: request.method as Dispatcher.HttpMethod,
-      path: request.path,
+    const options = new AttemptRequestOptions(
+      request.method as Dispatcher.HttpMethod,
+      request.path,
       headers,
-      body: request.body ?? null,
-      opaque: this,
-    };
+      request.body ?? null,
+      this,
+    );
     const answer = (error: Error | null, data: Dispatcher.ResponseData<AttemptTransportHooks>) =>
       error ? this.#failed(error) : this.#answered(data);
     if (traced.switchesContext)

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { AttemptResult, PreparedRequest } from './attempt.js';
 import type { CallPlan, CallServices, HedgePolicy, RetryPolicy } from './call-runner.js';
 import type { CallLifetime } from './call-lifetime.js';
@@ -9,6 +10,7 @@ import type { MeshResponse, ResponseBody } from './request.js';
 import type { AttemptOutcome } from './resilience/retry-classifier.js';
 import type { LatencyWindow } from './resilience/latency-window.js';
 import type { RetryBudget } from './resilience/retry-budget.js';
+import type { AttemptTransportHooks } from './transport/attempt-dispatcher.js';
 import type { Upstream } from './upstream.js';
 
 // The objects below live for a whole call. They are class instances, not object literals, on
@@ -53,6 +55,17 @@ export class CallPlanRecord implements CallPlan {
     readonly attemptTimeoutMs: number | undefined,
     readonly discoveryWaitMs: number,
     readonly onAttempts: (count: number) => void,
+  ) {}
+}
+
+/** What an attempt asks undici for (a pool keeps it while the request waits for a connection). */
+export class AttemptRequestOptions implements Dispatcher.RequestOptions<AttemptTransportHooks> {
+  constructor(
+    readonly method: Dispatcher.HttpMethod,
+    readonly path: string,
+    readonly headers: Record<string, string | string[]>,
+    readonly body: Exclude<PreparedRequest['body'], undefined> | null,
+    readonly opaque: AttemptTransportHooks,
   ) {}
 }
 
