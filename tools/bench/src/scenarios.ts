@@ -157,22 +157,23 @@ export async function overhead({ quick, log }: RunOptions): Promise<ScenarioResu
     );
     const per10k = (cpu: number, requests: number) =>
       requests > 0 ? round((cpu / requests) * 10_000, 4) : 0;
-    const variants = running.map(({ name, open, closed }) =>
-      variantFrom(name, open.result(), open.cpuS + open.proxyCpuS, {
+    const variants = running.map(({ name, open, closed }) => {
+      const closedResult = closed.result();
+      return variantFrom(name, open.result(), open.cpuS + open.proxyCpuS, {
         rps: round(closed.requests / closed.durationS, 1),
         requests: open.requests + closed.requests,
         errors: open.errors + closed.errors,
         open_rate: s.rate,
         open_rps: round(open.requests / open.durationS, 1),
         closed_concurrency: s.concurrency,
-        closed_p50_ms: round(closed.result().p50_ms),
-        closed_p99_ms: round(closed.result().p99_ms),
+        closed_p50_ms: round(closedResult.p50_ms),
+        closed_p99_ms: round(closedResult.p99_ms),
         rounds: s.rounds,
         client_cpu_s_per_10k: per10k(open.cpuS, open.requests),
         proxy_cpu_s_per_10k: per10k(open.proxyCpuS, open.requests),
         max_rps_cpu_s_per_10k: per10k(closed.cpuS + closed.proxyCpuS, closed.requests),
-      }),
-    );
+      });
+    });
     return finish('overhead', variants, skipped);
   } finally {
     for (const run of running) {

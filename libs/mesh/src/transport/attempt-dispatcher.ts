@@ -5,7 +5,10 @@ import { Dispatcher, type Pool } from 'undici';
 export interface AttemptTransportHooks {
   /** The request is about to be written; `controller` aborts it from now on. */
   requestStarted(controller: Dispatcher.DispatchController): void;
-  /** The response's last byte arrived, or the request or its response failed or was aborted. */
+  /**
+   * The response's last byte arrived, or the request or its response failed or was aborted; may
+   * come more than once, only the first counts.
+   */
   transportEnded(): void;
 }
 
@@ -40,8 +43,6 @@ export class AttemptDispatcher extends Dispatcher {
 
 /** Forwards every event to undici's own handler and tells the attempt about start and end. */
 class HookedHandler implements Dispatcher.DispatchHandler {
-  #ended = false;
-
   constructor(
     private readonly hooks: AttemptTransportHooks,
     private readonly inner: Dispatcher.DispatchHandler,
@@ -67,17 +68,11 @@ class HookedHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd(controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
     this.inner.onResponseEnd?.(controller, trailers);
-    this.#end();
+    this.hooks.transportEnded();
   }
 
   onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
     this.inner.onResponseError?.(controller, error);
-    this.#end();
-  }
-
-  #end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
     this.hooks.transportEnded();
   }
 }
