@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_DASHBOARD_SERVICES } from '../src/config.js';
 import type { EdgeView } from '../src/dashboard/dashboard-view.js';
 import { DecisionLog, describeDecision } from '../src/dashboard/decision-log.js';
 import { InstanceHistory } from '../src/dashboard/instance-history.js';
@@ -161,17 +162,11 @@ describe('computeServiceNodes', () => {
       edge('checkout', 'shipping'),
       edge('checkout', 'payments'),
     ];
-    const services = [
-      'storefront',
-      'catalog',
-      'cart',
-      'checkout',
-      'payments',
-      'shipping',
-      'loadgen',
-    ];
     const depths = Object.fromEntries(
-      computeServiceNodes(services, shop, []).map((node) => [node.service, node.depth]),
+      computeServiceNodes([...DEFAULT_DASHBOARD_SERVICES], shop, []).map((node) => [
+        node.service,
+        node.depth,
+      ]),
     );
     expect(depths).toEqual({
       loadgen: 0,

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   ConfigError,
+  loadSharedStateConfig,
   parseEnv,
   redisUrlEnv,
   serviceConfig,
   serviceEnvShape,
 } from '../src/index.js';
+import { expectConfigError, LOCAL_SERVICE_CONFIG } from '../src/testing/index.js';
 
 describe('parseEnv', () => {
   const schema = z.object({
@@ -70,4 +72,31 @@ describe('redisUrlEnv', () => {
       );
     },
   );
+});
+
+// Cart and payments read their config with it: the state lives in each replica or in Redis.
+describe('loadSharedStateConfig', () => {
+  it('keeps the state in memory unless REDIS_URL is set', () => {
+    expect(loadSharedStateConfig({})).toEqual({ ...LOCAL_SERVICE_CONFIG, redisUrl: undefined });
+    // An empty value, as env files often leave it, is the same as unset.
+    expect(loadSharedStateConfig({ REDIS_URL: '' }).redisUrl).toBeUndefined();
+  });
+
+  it('reads REDIS_URL beside the shared variables', () => {
+    expect(
+      loadSharedStateConfig({
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        PORT: '8080',
+        REPLICA: 'cart-2',
+      }),
+    ).toMatchObject({ redisUrl: 'redis://127.0.0.1:6379', port: 8080, replica: 'cart-2' });
+  });
+
+  it.each([
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['PORT', 'eighty'],
+    ['ERROR_RATE', '1.5'],
+  ])('fails fast naming %s when it is %j', (variable, value) => {
+    expectConfigError(() => loadSharedStateConfig({ [variable]: value }), variable, value);
+  });
 });
