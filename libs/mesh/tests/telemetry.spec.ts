@@ -162,6 +162,57 @@ describe('metrics', () => {
     expect(text).not.toMatch(/127\.0\.0\.1/);
   });
 
+  it('shows calls in flight while they wait, and counts every status class, a failed call and an unknown method', async () => {
+    replicas = await startReplicas(1, 'r');
+    const replica = replicas[0]!;
+    const registry = new Registry();
+    mesh = createMesh({
+      discovery: [],
+      logger: silentLogger,
+      metrics: { registry },
+      upstreams: {
+        shop: { endpoints: [replica.endpoint], retries: false, breaker: false },
+        gone: {
+          endpoints: [{ address: '127.0.0.1', port: 1 }],
+          retries: false,
+          outlierDetection: false,
+        },
+      },
+    });
+    const shop = mesh.client('shop');
+    replica.delayMs = 300;
+    const waiting = [shop.get('/'), shop.get('/'), shop.request({ method: 'PURGE', path: '/' })];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const during = await registry.metrics();
+    expect(during).toMatch(/trellis_client_requests_in_flight\{upstream="shop"\} 3/);
+    expect(during).not.toMatch(/trellis_client_requests_total\{/);
+    for (const response of await Promise.all(waiting)) await response.body.dump();
+    replica.delayMs = 0;
+    replica.status = 503;
+    await (await shop.get('/')).body.dump();
+    replica.status = 404;
+    await (await shop.get('/')).body.dump();
+    await expect(mesh.client('gone').get('/')).rejects.toMatchObject({
+      code: 'ERR_UPSTREAM_REQUEST',
+    });
+    const after = await registry.metrics();
+    const count = (upstream: string, method: string, status: string) =>
+      new RegExp(
+        `trellis_client_requests_total\\{upstream="${upstream}",http_request_method="${method}",http_response_status_class="${status}"\\} (\\d+)`,
+      ).exec(after)?.[1];
+    expect(count('shop', 'GET', '2xx')).toBe('2');
+    expect(count('shop', '_OTHER', '2xx')).toBe('1');
+    expect(count('shop', 'GET', '5xx')).toBe('1');
+    expect(count('shop', 'GET', '4xx')).toBe('1');
+    expect(count('gone', 'GET', 'error')).toBe('1');
+    expect(after).toMatch(/trellis_client_requests_in_flight\{upstream="shop"\} 0/);
+    expect(after).toMatch(/trellis_client_requests_in_flight\{upstream="gone"\} 0/);
+    // The duration histogram counts the same calls the counter does.
+    expect(after).toMatch(
+      /http_client_request_duration_seconds_count\{upstream="shop",http_request_method="GET",http_response_status_class="2xx"\} 2/,
+    );
+  });
+
   it('refuses a registry that already holds the mesh metrics', () => {
     const registry = new Registry();
     mesh = createMesh({ discovery: [], logger: silentLogger, metrics: { registry } });

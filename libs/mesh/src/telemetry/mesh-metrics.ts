@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { MeshConfigError } from '../errors.js';
 import type { MeshEvent } from '../events.js';
 import type { UpstreamSnapshot } from '../mesh.js';
+import { CallCounts, STATUS_CLASSES, statusClassIndex } from './call-counts.js';
 
 /** OpenTelemetry's recommended buckets for HTTP durations, in seconds. */
 export const HTTP_DURATION_BUCKETS = [
@@ -22,8 +23,7 @@ const KNOWN_METHODS = new Set([
 
 /** `2xx`..`5xx`, or `error` when no response came: bounded label values, never raw codes. */
 export function statusClass(statusCode: number | undefined): string {
-  if (statusCode === undefined || statusCode < 100 || statusCode > 599) return 'error';
-  return `${Math.floor(statusCode / 100)}xx`;
+  return STATUS_CLASSES[statusClassIndex(statusCode)]!;
 }
 
 /**
@@ -32,8 +32,7 @@ export function statusClass(statusCode: number | undefined): string {
  */
 export class MeshMetrics {
   readonly #duration: Histogram<string>;
-  readonly #requests: Counter<string>;
-  readonly #inFlight: Gauge<string>;
+  readonly #counts = new CallCounts();
   readonly #retries: Counter<string>;
   readonly #retryRefusals: Counter<string>;
   readonly #hedges: Counter<string>;
@@ -52,6 +51,7 @@ export class MeshMetrics {
       );
     }
     const registers = [registry];
+    const counts = this.#counts;
     this.#duration = new Histogram({
       name: 'http_client_request_duration_seconds',
       help: 'Duration of calls to upstream services, from the first attempt to the response headers, retries and hedges included.',
@@ -59,17 +59,34 @@ export class MeshMetrics {
       buckets: HTTP_DURATION_BUCKETS,
       registers,
     });
-    this.#requests = new Counter({
+    new Counter({
       name: 'trellis_client_requests_total',
       help: 'Calls to upstream services by outcome.',
       labelNames: ['upstream', 'http_request_method', 'http_response_status_class'],
       registers,
+      collect() {
+        this.reset();
+        for (const [upstream, byMethod] of counts.answered) {
+          for (const [http_request_method, byClass] of byMethod) {
+            byClass.forEach((count, index) => {
+              if (count > 0) {
+                const http_response_status_class = STATUS_CLASSES[index]!;
+                this.inc({ upstream, http_request_method, http_response_status_class }, count);
+              }
+            });
+          }
+        }
+      },
     });
-    this.#inFlight = new Gauge({
+    new Gauge({
       name: 'trellis_client_requests_in_flight',
       help: 'Calls to upstream services started and not yet answered.',
       labelNames: ['upstream'],
       registers,
+      collect() {
+        this.reset();
+        for (const [upstream, count] of counts.inFlight) this.set({ upstream }, count);
+      },
     });
     this.#retries = new Counter({
       name: 'trellis_client_retries_total',
@@ -150,7 +167,7 @@ export class MeshMetrics {
   }
 
   callStarted(upstream: string): void {
-    this.#inFlight.inc({ upstream });
+    this.#counts.started(upstream);
   }
 
   callEnded(
@@ -159,14 +176,13 @@ export class MeshMetrics {
     statusCode: number | undefined,
     seconds: number,
   ): void {
-    const labels = {
-      upstream,
-      http_request_method: KNOWN_METHODS.has(method) ? method : '_OTHER',
-      http_response_status_class: statusClass(statusCode),
-    };
-    this.#inFlight.dec({ upstream });
-    this.#requests.inc(labels);
-    this.#duration.observe(labels, seconds);
+    const http_request_method = KNOWN_METHODS.has(method) ? method : '_OTHER';
+    const statusIndex = statusClassIndex(statusCode);
+    this.#counts.ended(upstream, http_request_method, statusIndex);
+    this.#duration.observe(
+      { upstream, http_request_method, http_response_status_class: STATUS_CLASSES[statusIndex]! },
+      seconds,
+    );
   }
 
   /** Counts the decisions that have counters. */
