@@ -5,18 +5,9 @@
  * hidden) or closed loop (a fixed number of callers back to back, for maximum throughput).
  */
 import { performance } from 'node:perf_hooks';
-import {
-  createMesh,
-  silentLogger,
-  type Endpoint,
-  type EndpointListener,
-  type Mesh,
-  type Resolver,
-  type UpstreamConfig,
-} from '@trellis/mesh';
-// The bench drives undici directly for its baseline, as the mesh does underneath.
-import { Pool } from 'undici';
+import type { Mesh } from '@trellis/mesh';
 import { latencyHistogram, msAt } from './histogram.js';
+import { openTarget } from './targets.js';
 import type {
   EndpointAddress,
   LoadgenReply,
@@ -26,7 +17,6 @@ import type {
   TargetSpec,
 } from './protocol.js';
 
-const UPSTREAM = 'bench';
 type Call = () => Promise<void>;
 
 let call: Call | undefined;
@@ -40,92 +30,12 @@ const lastSent: Record<string, number> = {};
 
 const reply = (message: LoadgenReply) => process.send?.(message);
 
-/** A resolver the harness pushes whole endpoint sets to, as a rolling deploy would. */
-class PushResolver implements Resolver {
-  readonly description = 'bench-push';
-  #endpoints: readonly Endpoint[];
-  readonly #listeners = new Set<EndpointListener>();
-  constructor(endpoints: readonly Endpoint[]) {
-    this.#endpoints = endpoints;
-  }
-  set(endpoints: readonly Endpoint[]): void {
-    this.#endpoints = endpoints;
-    for (const listener of this.#listeners) listener(endpoints);
-  }
-  subscribe(listener: EndpointListener): () => void {
-    this.#listeners.add(listener);
-    listener(this.#endpoints);
-    return () => this.#listeners.delete(listener);
-  }
-  async close(): Promise<void> {
-    this.#listeners.clear();
-  }
-}
-
-async function installTracing(): Promise<void> {
-  // Tracing "on": a real OpenTelemetry SDK tracer provider, sampling every call, with
-  // context propagation, and no exporter, so the cost is the mesh's spans and nothing downstream.
-  const api = await import('@opentelemetry/api');
-  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
-  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
-  const { TracerProvider } = await import('@opentelemetry/sdk-trace');
-  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  api.trace.setGlobalTracerProvider(new TracerProvider({}));
-}
-
 async function setup(target: TargetSpec): Promise<void> {
-  if (target.kind === 'direct') {
-    const pool = new Pool(`http://127.0.0.1:${target.port}`, {
-      connections: target.connections,
-      headersTimeout: 10_000,
-      bodyTimeout: 10_000,
-    });
-    call = async () => {
-      const { statusCode, body } = await pool.request({ method: 'GET', path: '/' });
-      await body.dump();
-      if (statusCode >= 400)
-        throw Object.assign(new Error('status'), { code: `HTTP_${statusCode}` });
-    };
-    closeTarget = () => pool.close();
-    return;
-  }
-  const endpoints: Endpoint[] = target.endpoints.map((e) => ({ ...e }));
-  const config: UpstreamConfig = {
-    balancer: target.balancer ?? 'peak-ewma',
-    ...(target.hedgeDelayMs !== undefined ? { hedging: { delayMs: target.hedgeDelayMs } } : {}),
-    ...(target.timeoutMs !== undefined ? { timeoutMs: target.timeoutMs } : {}),
-    ...(target.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: target.attemptTimeoutMs } : {}),
-  };
-  if (target.dynamic) {
-    const resolver = new PushResolver(endpoints);
-    config.resolver = resolver;
-    pushEndpoints = (next) => resolver.set(next.map((e) => ({ ...e })));
-  } else {
-    config.endpoints = endpoints;
-  }
-  let metrics: { registry: import('prom-client').Registry } | undefined;
-  if (target.telemetry) {
-    await installTracing();
-    const { Registry } = await import('prom-client');
-    metrics = { registry: new Registry() };
-  }
-  mesh = createMesh({
-    discovery: [],
-    upstreams: { [UPSTREAM]: config },
-    logger: silentLogger,
-    ...(metrics ? { metrics } : {}),
-  });
-  const client = mesh.client(UPSTREAM);
-  call = async () => {
-    const response = await client.request({ method: 'GET', path: '/' });
-    await response.body.dump();
-    if (response.statusCode >= 400) {
-      throw Object.assign(new Error('status'), { code: `HTTP_${response.statusCode}` });
-    }
-  };
-  const owned = mesh;
-  closeTarget = () => owned.close();
+  const opened = await openTarget(target);
+  call = opened.call;
+  closeTarget = opened.close;
+  mesh = opened.mesh;
+  pushEndpoints = opened.pushEndpoints;
 }
 
 function errorCode(error: unknown): string {

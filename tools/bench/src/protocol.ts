@@ -17,7 +17,10 @@ export type TargetSpec =
       hedgeDelayMs?: number;
       timeoutMs?: number;
       attemptTimeoutMs?: number;
-      telemetry?: boolean;
+      /** A real OpenTelemetry SDK tracer provider, sampling every call. */
+      tracing?: boolean;
+      /** Prometheus metrics on a registry of the target's own. */
+      metrics?: boolean;
     };
 
 export type PhaseSpec = (

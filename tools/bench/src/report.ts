@@ -148,6 +148,25 @@ function chartsFor(result: ScenarioResult): { file: string; svg: string }[] {
 
 type Verdict = { target: string; measured: string; met: boolean | undefined };
 
+/** The same ratio round by round (slices of a round run back to back), to show the machine's drift. */
+function roundSpread(variant: Variant, baseline: Variant): string {
+  const mine = variant['closed_round_rps'];
+  const theirs = baseline['closed_round_rps'];
+  if (!Array.isArray(mine) || !Array.isArray(theirs) || mine.length !== theirs.length) return '';
+  const shares = mine
+    .map((rps, round) => Number(rps) / Number(theirs[round]))
+    .filter((share) => Number.isFinite(share))
+    .sort((a, b) => a - b);
+  if (shares.length < 2) return '';
+  const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+  const middle = shares.length / 2;
+  const median =
+    shares.length % 2 === 1
+      ? shares[Math.floor(middle)]!
+      : (shares[middle - 1]! + shares[middle]!) / 2;
+  return `; round by round ${percent(shares[0]!)}-${percent(shares[shares.length - 1]!)}, median ${percent(median)}`;
+}
+
 function find(result: ScenarioResult | undefined, name: string): Variant | undefined {
   return result?.variants.find((v) => v.name === name);
 }
@@ -171,7 +190,7 @@ function verdicts(results: Partial<Record<ScenarioName, ScenarioResult>>): Verdi
     const share = trellis.rps / direct.rps;
     out.push({
       target: 'Trellis keeps >= 90% of direct undici throughput',
-      measured: `${(share * 100).toFixed(1)}% (${trellis.rps} vs ${direct.rps} req/s)`,
+      measured: `${(share * 100).toFixed(1)}% (${trellis.rps} vs ${direct.rps} req/s)${roundSpread(trellis, direct)}`,
       met: share >= 0.9,
     });
     if (proxies.length > 0) {

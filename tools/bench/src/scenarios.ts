@@ -106,7 +106,12 @@ export async function overhead({ quick, log }: RunOptions): Promise<ScenarioResu
         {
           name: 'trellis-telemetry',
           target: async () => ({
-            target: { kind: 'mesh', endpoints: [replica.endpoint], telemetry: true },
+            target: {
+              kind: 'mesh',
+              endpoints: [replica.endpoint],
+              tracing: true,
+              metrics: true,
+            },
           }),
         },
       ];
@@ -169,6 +174,7 @@ export async function overhead({ quick, log }: RunOptions): Promise<ScenarioResu
         closed_p50_ms: round(closedResult.p50_ms),
         closed_p99_ms: round(closedResult.p99_ms),
         rounds: s.rounds,
+        closed_round_rps: closed.sliceRps,
         client_cpu_s_per_10k: per10k(open.cpuS, open.requests),
         proxy_cpu_s_per_10k: per10k(open.proxyCpuS, open.requests),
         max_rps_cpu_s_per_10k: per10k(closed.cpuS + closed.proxyCpuS, closed.requests),
@@ -199,10 +205,13 @@ class PhaseTotals {
   durationS = 0;
   cpuS = 0;
   proxyCpuS = 0;
+  /** Each slice's own rate, in the order of the rounds, to show the spread behind the total. */
+  readonly sliceRps: number[] = [];
   readonly errorCodes: Record<string, number> = {};
   #last: PhaseResult | undefined;
 
   add(result: PhaseResult, proxyCpuS: number): void {
+    this.sliceRps.push(result.durationS > 0 ? round(result.requests / result.durationS, 1) : 0);
     this.requests += result.requests;
     this.errors += result.errors;
     this.durationS += result.durationS;

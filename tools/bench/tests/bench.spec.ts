@@ -2,7 +2,7 @@
  * The smoke run: proves the harness runs every scenario end to end and writes well-formed
  * results. It never asserts on times: two shared cores say nothing about them.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +140,14 @@ describe('bench --quick', () => {
     if (scenario === 'failover') {
       for (const variant of variants) expect(typeof variant['stop_ms']).toBe('number');
     }
+    if (scenario === 'overhead') {
+      // One closed-loop rate per round, so a reader can see the drift behind the total.
+      for (const variant of variants) {
+        const rounds = variant['closed_round_rps'] as unknown[];
+        expect(rounds).toHaveLength(variant['rounds'] as number);
+        for (const rps of rounds) expect(rps as number).toBeGreaterThan(0);
+      }
+    }
   });
 
   it('writes the markdown summary and its SVG charts', () => {
@@ -165,5 +173,37 @@ describe('bench --quick', () => {
         (line) => line.includes(out) || line.includes(join(projectRoot, 'dist', 'replica.js')),
       );
     expect(leftovers).toEqual([]);
+  });
+});
+
+describe('call-cost', () => {
+  const callCost = (...args: string[]) =>
+    spawnSync(process.execPath, [join(projectRoot, 'dist', 'call-cost.js'), ...args], {
+      cwd: workspaceRoot,
+      encoding: 'utf8',
+    });
+
+  it.each(['direct-undici', 'trellis', 'trellis-telemetry'])(
+    'runs %s for a fixed number of calls and prints its cost per call',
+    (target) => {
+      const run = callCost(target, '300');
+      expect(run.status, run.stderr).toBe(0);
+      const printed = JSON.parse(run.stdout.trim()) as Record<string, unknown>;
+      expect(printed).toMatchObject({ target, calls: 300, failed: 0 });
+      expect(printed['cpu_us_per_call'] as number).toBeGreaterThan(0);
+    },
+  );
+
+  it('names what was wrong with its arguments and exits 2', () => {
+    const unknown = callCost('envoy', '100');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown target "envoy": pick one of direct-undici, trellis');
+    expect(unknown.stderr).toContain('usage: call-cost');
+    const notCount = callCost('trellis', 'many');
+    expect(notCount.status).toBe(2);
+    expect(notCount.stderr).toContain('calls must be a whole number of at least 1, not "many"');
+    expect(callCost('trellis').stderr).toContain('not ""');
+    expect(callCost('trellis', '0').status).toBe(2);
+    expect(callCost('trellis', '10', 'extra').stderr).toContain('unexpected arguments: extra');
   });
 });
