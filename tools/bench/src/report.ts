@@ -1,7 +1,13 @@
 /** Writes results: one JSON per scenario, SVG bar charts, and a markdown summary of all of them. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCENARIOS, type ScenarioName, type ScenarioResult, type Variant } from './results.js';
+import {
+  median,
+  SCENARIOS,
+  type ScenarioName,
+  type ScenarioResult,
+  type Variant,
+} from './results.js';
 
 export function writeScenario(outDir: string, result: ScenarioResult): void {
   mkdirSync(outDir, { recursive: true });
@@ -155,16 +161,10 @@ function roundSpread(variant: Variant, baseline: Variant): string {
   if (!Array.isArray(mine) || !Array.isArray(theirs) || mine.length !== theirs.length) return '';
   const shares = mine
     .map((rps, round) => Number(rps) / Number(theirs[round]))
-    .filter((share) => Number.isFinite(share))
-    .sort((a, b) => a - b);
+    .filter((share) => Number.isFinite(share));
   if (shares.length < 2) return '';
   const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
-  const middle = shares.length / 2;
-  const median =
-    shares.length % 2 === 1
-      ? shares[Math.floor(middle)]!
-      : (shares[middle - 1]! + shares[middle]!) / 2;
-  return `; round by round ${percent(shares[0]!)}-${percent(shares[shares.length - 1]!)}, median ${percent(median)}`;
+  return `; round by round ${percent(Math.min(...shares))}-${percent(Math.max(...shares))}, median ${percent(median(shares))}`;
 }
 
 function find(result: ScenarioResult | undefined, name: string): Variant | undefined {

@@ -10,6 +10,7 @@ import {
   machine,
   round,
   SCALE_BALANCERS,
+  median,
   SCALE_SIZES,
   type ScenarioResult,
   type Variant,
@@ -41,11 +42,6 @@ function heapMb(): number {
   gc();
   gc();
   return process.memoryUsage().heapUsed / 2 ** 20;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 const keys = Array.from({ length: 4_096 }, (_, i) => `user-${i}`);

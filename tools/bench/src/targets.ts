@@ -27,6 +27,11 @@ export interface OpenTarget {
   pushEndpoints?: (endpoints: EndpointAddress[]) => void;
 }
 
+/** An answer of 400 or more counts as a failed call, under its status as the error code. */
+function failOnStatus(statusCode: number): void {
+  if (statusCode >= 400) throw Object.assign(new Error('status'), { code: `HTTP_${statusCode}` });
+}
+
 /** A resolver the harness pushes whole endpoint sets to, as a rolling deploy would. */
 class PushResolver implements Resolver {
   readonly description = 'bench-push';
@@ -73,8 +78,7 @@ export async function openTarget(target: TargetSpec): Promise<OpenTarget> {
       call: async () => {
         const { statusCode, body } = await pool.request({ method: 'GET', path: '/' });
         await body.dump();
-        if (statusCode >= 400)
-          throw Object.assign(new Error('status'), { code: `HTTP_${statusCode}` });
+        failOnStatus(statusCode);
       },
       close: () => pool.close(),
     };
@@ -111,9 +115,7 @@ export async function openTarget(target: TargetSpec): Promise<OpenTarget> {
     call: async () => {
       const response = await client.request({ method: 'GET', path: '/' });
       await response.body.dump();
-      if (response.statusCode >= 400) {
-        throw Object.assign(new Error('status'), { code: `HTTP_${response.statusCode}` });
-      }
+      failOnStatus(response.statusCode);
     },
     close: () => mesh.close(),
     mesh,

@@ -21,11 +21,6 @@ const KNOWN_METHODS = new Set([
   'CONNECT',
 ]);
 
-/** `2xx`..`5xx`, or `error` when no response came: bounded label values, never raw codes. */
-export function statusClass(statusCode: number | undefined): string {
-  return STATUS_CLASSES[statusClassIndex(statusCode)]!;
-}
-
 /**
  * The mesh's Prometheus metrics on a registry the caller owns. Labels are logical upstreams,
  * methods, status classes and states: never endpoint addresses, paths or request ids.
@@ -66,16 +61,7 @@ export class MeshMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [upstream, byMethod] of counts.answered) {
-          for (const [http_request_method, byClass] of byMethod) {
-            byClass.forEach((count, index) => {
-              if (count > 0) {
-                const http_response_status_class = STATUS_CLASSES[index]!;
-                this.inc({ upstream, http_request_method, http_response_status_class }, count);
-              }
-            });
-          }
-        }
+        for (const { labels, count } of counts.answeredSeries()) this.inc(labels, count);
       },
     });
     new Gauge({
