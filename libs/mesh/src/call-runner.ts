@@ -13,6 +13,7 @@ import { NoEndpointsError, RequestAbortedError, RetryBudgetExhaustedError } from
 import type { MeshEventLog } from './events.js';
 import type { MeshResponse } from './request.js';
 import { fullJitterBackoff, type BackoffOptions } from './resilience/backoff.js';
+import { FailedAnswer } from './resilience/failed-answer.js';
 import type { RetryBudget } from './resilience/retry-budget.js';
 import {
   classifyFailure,
@@ -54,7 +55,8 @@ export interface CallServices extends AttemptContext {
 
 /**
  * The attempt loop of one call: pick, send, learn, and retry or hedge while the call is
- * idempotent, the failure is retryable, the deadline allows and the retry budget pays.
+ * idempotent, the failure is retryable, the deadline allows and the retry budget pays. Resolves
+ * with an answer below 500; a final 5xx answer rejects as a FailedAnswer that carries it.
  */
 export async function runCall(plan: CallPlan, services: CallServices): Promise<MeshResponse> {
   const { upstream } = services;
@@ -73,8 +75,8 @@ export async function runCall(plan: CallPlan, services: CallServices): Promise<M
     const kind = classifyFailure(result.outcome);
     if (kind === undefined) return result.response as MeshResponse;
     const status = result.outcome.kind === 'response' ? result.outcome.statusCode : undefined;
-    const final = (): MeshResponse => {
-      if (result.response) return result.response;
+    const final = (): never => {
+      if (result.response) throw new FailedAnswer(result.response);
       throwIfCallAborted(plan, name, `the last attempt went to ${result.state.key}`);
       throw result.error;
     };
@@ -99,7 +101,7 @@ export async function runCall(plan: CallPlan, services: CallServices): Promise<M
         endpoint: result.state.key,
         reason: 'budget',
       });
-      if (result.response) return result.response;
+      if (result.response) throw new FailedAnswer(result.response);
       throw new RetryBudgetExhaustedError(name, result.error);
     }
     if (result.response) await result.response.body.dump().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { context as otelContext } from '@opentelemetry/api';
+import { context as otelContext, type Span } from '@opentelemetry/api';
 import type { PreparedRequest } from './attempt.js';
 import { CallLifetime } from './call-lifetime.js';
 import { AttemptResponse, CallPlanRecord, CallScope, PreparedCall } from './call-records.js';
@@ -17,6 +17,7 @@ import type { MeshEventLog } from './events.js';
 import type { FaultInjector } from './fault/fault-injection.js';
 import type { MeshRequest, MeshResponse, ResponseBody } from './request.js';
 import type { Bulkhead } from './resilience/bulkhead.js';
+import { FailedAnswer } from './resilience/failed-answer.js';
 import { isIdempotent } from './resilience/idempotency.js';
 import type { LatencyWindow } from './resilience/latency-window.js';
 import type { RetryBudget } from './resilience/retry-budget.js';
@@ -71,22 +72,69 @@ export class ServiceClient {
    * Sends one request: under the call's deadline (its own timeout, or less when the request it
    * serves has less time left), through the breaker, retried or hedged when that is safe.
    */
-  async request(request: MeshRequest): Promise<MeshResponse> {
-    if (this.settings.isClosed()) throw new MeshClosedError(this.name);
-    const prepared = this.#prepare(request);
-    const { settings } = this;
+  request(request: MeshRequest): Promise<MeshResponse> {
+    let prepared: PreparedRequest;
+    try {
+      if (this.settings.isClosed()) throw new MeshClosedError(this.name);
+      prepared = this.#prepare(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const traced = startCallSpan(this.name, prepared.method);
-    const { span } = traced;
+    // One async layer per call: every extra await costs a promise and a turn of the microtask queue.
+    return traced.switchesContext
+      ? otelContext.with(traced.context, () => this.#execute(request, prepared, traced.span))
+      : this.#execute(request, prepared, traced.span);
+  }
+
+  async #execute(
+    request: MeshRequest,
+    prepared: PreparedRequest,
+    span: Span,
+  ): Promise<MeshResponse> {
+    const { settings } = this;
     const startedAt = settings.clock();
     settings.metrics?.callStarted(this.name);
     let attempts = 0;
-    const onAttempts = (count: number): void => {
-      attempts = count;
+    let released = true;
+    let call: CallLifetime | undefined;
+    // Ends the call's claims: its bulkhead slot and its deadline timer, once the answer has arrived.
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      settings.bulkhead.release();
+      call?.dispose();
     };
     try {
-      const response = await (traced.switchesContext
-        ? otelContext.with(traced.context, () => this.#execute(request, prepared, onAttempts))
-        : this.#execute(request, prepared, onAttempts));
+      const own = Deadline.after(request.timeoutMs ?? settings.timeoutMs, settings.clock);
+      const deadline = own.min(request.deadline ?? currentDeadline());
+      if (deadline.expired) {
+        throw new DeadlineExceededError(
+          this.name,
+          'the deadline had passed before the call was sent',
+        );
+      }
+      if (!settings.bulkhead.tryAcquire())
+        throw new OverloadedError(this.name, settings.bulkhead.maxConcurrent);
+      released = false;
+      call = new CallLifetime(this.name, deadline, request.signal);
+      let response = settings.faults?.enabled
+        ? await this.#faultAnswer(settings.faults, prepared, call, request.signal)
+        : undefined;
+      if (response) {
+        release();
+      } else {
+        try {
+          response = await this.#send(request, prepared, deadline, call, (count) => {
+            attempts = count;
+          });
+        } catch (error) {
+          // A 5xx answer was thrown only so that the breaker counts it: the caller still gets it.
+          if (!(error instanceof FailedAnswer)) throw settings.breaker?.refusal(error) ?? error;
+          response = error.response;
+        }
+        AttemptResponse.whenEnded(response, release);
+      }
       endCallSpan(span, { statusCode: response.statusCode, attempts });
       const elapsedMs = settings.clock() - startedAt;
       this.upstream.calls.record(elapsedMs, response.statusCode >= 500);
@@ -98,6 +146,7 @@ export class ServiceClient {
       );
       return response;
     } catch (error) {
+      release();
       endCallSpan(span, { error, attempts });
       const elapsedMs = settings.clock() - startedAt;
       this.upstream.calls.record(elapsedMs, true);
@@ -106,84 +155,65 @@ export class ServiceClient {
     }
   }
 
-  async #execute(
+  /** Runs the call's attempts, through the breaker when there is one. */
+  #send(
     request: MeshRequest,
     prepared: PreparedRequest,
+    deadline: Deadline,
+    call: CallLifetime,
     onAttempts: (count: number) => void,
   ): Promise<MeshResponse> {
     const { settings } = this;
-    const own = Deadline.after(request.timeoutMs ?? settings.timeoutMs, settings.clock);
-    const deadline = own.min(request.deadline ?? currentDeadline());
-    if (deadline.expired) {
-      throw new DeadlineExceededError(
-        this.name,
-        'the deadline had passed before the call was sent',
-      );
-    }
-    if (!settings.bulkhead.tryAcquire())
-      throw new OverloadedError(this.name, settings.bulkhead.maxConcurrent);
-    const call = new CallLifetime(this.name, deadline, request.signal);
-    let released = false;
-    // Ends the call's claims: its bulkhead slot and its deadline timer, once the answer has arrived.
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      settings.bulkhead.release();
-      call.dispose();
-    };
-    try {
-      const fault = settings.faults?.enabled ? settings.faults.decide(prepared.headers) : undefined;
-      if (fault && (fault.delayMs > 0 || fault.abortStatus !== undefined)) {
-        settings.events.emit({
-          type: 'fault',
-          upstream: this.name,
-          delayMs: fault.delayMs,
-          abortStatus: fault.abortStatus,
-        });
-        if (fault.delayMs > 0) await this.#delay(fault.delayMs, call, request.signal);
-        if (fault.abortStatus !== undefined) {
-          release();
-          return faultResponse(this.name, fault.abortStatus);
-        }
-      }
-      const services = new CallScope(
-        this.upstream,
-        settings.clock,
-        deadline,
-        call,
-        settings.random,
-        settings.events,
-        settings.budget,
-        settings.latency,
-      );
-      const plan = new CallPlanRecord(
-        prepared,
-        isIdempotent(prepared.method, prepared.headers, request.idempotent),
-        request.hashKey,
-        deadline,
-        call,
-        request.signal,
-        request.retries === 0 ? undefined : withMaxRetries(settings.retry, request.retries),
-        request.hedge === false
-          ? undefined
-          : request.hedge === true
-            ? (settings.hedge ?? defaultHedge)
-            : settings.hedge,
-        settings.attemptTimeoutMs,
-        settings.discoveryWaitMs,
-        onAttempts,
-      );
-      const run = (): Promise<MeshResponse> => runCall(plan, services);
-      // 5xx answers count as failures for the breaker, yet still reach the caller as responses.
-      const response = settings.breaker
-        ? await settings.breaker.run(run, isServerError)
-        : await run();
-      AttemptResponse.whenEnded(response, release);
-      return response;
-    } catch (error) {
-      release();
-      throw error;
-    }
+    const plan = new CallPlanRecord(
+      prepared,
+      isIdempotent(prepared.method, prepared.headers, request.idempotent),
+      request.hashKey,
+      deadline,
+      call,
+      request.signal,
+      request.retries === 0 ? undefined : withMaxRetries(settings.retry, request.retries),
+      request.hedge === false
+        ? undefined
+        : request.hedge === true
+          ? (settings.hedge ?? defaultHedge)
+          : settings.hedge,
+      settings.attemptTimeoutMs,
+      settings.discoveryWaitMs,
+      onAttempts,
+    );
+    const services = new CallScope(
+      this.upstream,
+      settings.clock,
+      deadline,
+      call,
+      settings.random,
+      settings.events,
+      settings.budget,
+      settings.latency,
+    );
+    const run = (): Promise<MeshResponse> => runCall(plan, services);
+    return settings.breaker ? settings.breaker.fire(run) : run();
+  }
+
+  /** The injected fault's answer, after its injected delay; undefined when the call goes out. */
+  async #faultAnswer(
+    faults: FaultInjector,
+    prepared: PreparedRequest,
+    call: CallLifetime,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<MeshResponse | undefined> {
+    const fault = faults.decide(prepared.headers);
+    if (fault.delayMs <= 0 && fault.abortStatus === undefined) return undefined;
+    this.settings.events.emit({
+      type: 'fault',
+      upstream: this.name,
+      delayMs: fault.delayMs,
+      abortStatus: fault.abortStatus,
+    });
+    if (fault.delayMs > 0) await this.#delay(fault.delayMs, call, callerSignal);
+    return fault.abortStatus === undefined
+      ? undefined
+      : faultResponse(this.name, fault.abortStatus);
   }
 
   get(path: string, options: Omit<MeshRequest, 'path' | 'method'> = {}): Promise<MeshResponse> {
@@ -278,10 +308,6 @@ export class ServiceClient {
     }
     return new PreparedCall(method, request.path, headers, body, !(body instanceof Readable));
   }
-}
-
-function isServerError(response: MeshResponse): boolean {
-  return response.statusCode >= 500;
 }
 
 const NO_HEADERS: Record<string, string | string[]> = Object.freeze({});

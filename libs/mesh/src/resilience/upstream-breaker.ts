@@ -17,22 +17,9 @@ export type BreakerState = 'closed' | 'open' | 'halfOpen';
 /** opossum's event words, kept so users see the vocabulary they already know. */
 export type BreakerEvent = 'open' | 'halfOpen' | 'close' | 'reject';
 
-/** Carries a failed final response through the breaker so it counts, and hands it back after. */
-class FailedResponse<T> extends Error {
-  constructor(readonly response: T) {
-    super('upstream answered with a failure status');
-  }
-}
-
-/** The action opossum runs: the call, with a value judged a failure thrown so that it counts. */
-function callAndJudge(
-  call: () => Promise<unknown>,
-  failed?: (value: unknown) => boolean,
-): Promise<unknown> {
-  if (!failed) return call();
-  return call().then((value) =>
-    failed(value) ? Promise.reject(new FailedResponse(value)) : value,
-  );
+/** The action opossum runs: the call itself, whose rejection counts as a failure. */
+function runTheCall(call: () => Promise<unknown>): Promise<unknown> {
+  return call();
 }
 
 /**
@@ -40,10 +27,7 @@ function callAndJudge(
  * time. Calls the caller gave up on, and calls refused before sending, do not count.
  */
 export class UpstreamBreaker {
-  readonly #breaker: CircuitBreaker<
-    [() => Promise<unknown>, ((value: unknown) => boolean)?],
-    unknown
-  >;
+  readonly #breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
   readonly #resetTimeoutMs: number;
   #openedAt = 0;
 
@@ -55,7 +39,7 @@ export class UpstreamBreaker {
   ) {
     const resolved = validate(upstream, options);
     this.#resetTimeoutMs = resolved.resetTimeoutMs;
-    this.#breaker = new CircuitBreaker(callAndJudge, {
+    this.#breaker = new CircuitBreaker(runTheCall, {
       timeout: false,
       errorThresholdPercentage: resolved.errorThresholdPercentage,
       volumeThreshold: resolved.volumeThreshold,
@@ -83,23 +67,19 @@ export class UpstreamBreaker {
   }
 
   /**
-   * Runs the call through the breaker; an open breaker throws CircuitOpenError without calling.
-   * A value `failed` calls a failure counts as one, yet still reaches the caller (a 5xx answer).
+   * Runs the call through the breaker: a rejection counts as a failure unless it is neutral (a
+   * FailedAnswer carries a 5xx answer so that it counts). An open breaker rejects without calling;
+   * `refusal` turns that rejection into the error the caller gets.
    */
-  async run<T>(call: () => Promise<T>, failed?: (value: T) => boolean): Promise<T> {
-    try {
-      return (await this.#breaker.fire(
-        call,
-        failed as ((value: unknown) => boolean) | undefined,
-      )) as T;
-    } catch (error) {
-      if (error instanceof FailedResponse) return error.response as T;
-      if ((error as { code?: string }).code === 'EOPENBREAKER') {
-        const retryAfterMs = Math.max(0, this.#openedAt + this.#resetTimeoutMs - Date.now());
-        throw new CircuitOpenError(this.upstream, retryAfterMs);
-      }
-      throw error;
-    }
+  fire<T>(call: () => Promise<T>): Promise<T> {
+    return this.#breaker.fire(call) as Promise<T>;
+  }
+
+  /** The error a rejected `fire` ends the call with: CircuitOpenError when the breaker refused it. */
+  refusal(error: unknown): unknown {
+    if ((error as { code?: unknown } | null | undefined)?.code !== 'EOPENBREAKER') return error;
+    const retryAfterMs = Math.max(0, this.#openedAt + this.#resetTimeoutMs - Date.now());
+    return new CircuitOpenError(this.upstream, retryAfterMs);
   }
 
   shutdown(): void {

@@ -3,6 +3,8 @@ import {
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   propagation,
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -25,8 +27,26 @@ function tracer(): Tracer {
   return cached.tracer;
 }
 
+/** The provider the API answers with while no SDK has registered one (a shared no-op). */
+const NO_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * True when nothing can come of a span: no SDK has registered a tracer provider, and the active
+ * context is the root one, which carries no trace and no baggage to propagate. A call then skips
+ * the tracing API altogether, which otherwise costs it several thousand instructions.
+ */
+function tracingIdle(): boolean {
+  const provider = trace.getTracerProvider();
+  return (
+    provider instanceof ProxyTracerProvider &&
+    provider.getDelegate() === NO_PROVIDER &&
+    context.active() === ROOT_CONTEXT
+  );
+}
+
 /** The logical span of one call: covers every attempt, retry and hedge it takes. */
 export function startCallSpan(upstream: string, method: string): AttemptSpan {
+  if (tracingIdle()) return UNTRACED;
   const span = tracer().startSpan(`mesh.call ${upstream}`, { kind: SpanKind.INTERNAL });
   if (untraced(span)) return new TracedSpan(span, context.active(), false);
   // Attributes cost allocations on every call: build them only when someone records.
@@ -68,6 +88,9 @@ class TracedSpan {
   ) {}
 }
 
+/** What every call and attempt gets while tracing is idle: one shared span that records nothing. */
+const UNTRACED = new TracedSpan(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), ROOT_CONTEXT, false);
+
 export interface AttemptSpan {
   readonly span: Span;
   /** The context to send in: the attempt span is active and marked as a mesh attempt. */
@@ -85,6 +108,7 @@ export function startAttemptSpan(
   resendCount: number,
   hedge: boolean,
 ): AttemptSpan {
+  if (tracingIdle()) return UNTRACED;
   const span = tracer().startSpan(method, { kind: SpanKind.CLIENT });
   // Not traced by the mesh: HTTP client instrumentation, if any, may trace the attempt itself.
   if (untraced(span)) return new TracedSpan(span, context.active(), false);
@@ -103,9 +127,9 @@ export function startAttemptSpan(
   return new TracedSpan(span, attemptContext);
 }
 
-/** W3C trace context (and baggage) for the attempt's outgoing headers. */
+/** W3C trace context (and baggage) for the attempt's outgoing headers; the root context has none. */
 export function injectTraceHeaders(ctx: Context, headers: Record<string, string | string[]>): void {
-  propagation.inject(ctx, headers);
+  if (ctx !== ROOT_CONTEXT) propagation.inject(ctx, headers);
 }
 
 export function failSpan(span: Span, error: unknown): void {
