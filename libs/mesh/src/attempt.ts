@@ -62,6 +62,8 @@ export function startAttempt(
   attemptTimeoutMs: number,
   resendCount: number,
   hedge: boolean,
+  /** A reading of the mesh clock taken just now by the caller. */
+  startedAt: number,
 ): AttemptHandle {
   const { upstream } = context;
   const traced = startAttemptSpan(
@@ -83,7 +85,7 @@ export function startAttempt(
       'trellis.endpoint.pending': state.pending,
       'trellis.endpoint.ewma_ms': Math.round(state.latency.estimateMs * 100) / 100,
     });
-  return new AttemptFlight(context, state, request, attemptTimeoutMs, traced);
+  return new AttemptFlight(context, state, request, attemptTimeoutMs, traced, startedAt);
 }
 
 /**
@@ -112,13 +114,14 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
     request: PreparedRequest,
     private readonly timeoutMs: number,
     private readonly traced: AttemptSpan,
+    startedAt: number,
   ) {
     this.result = new Promise((resolve) => {
       this.#settle = resolve;
     });
     state.pending += 1;
     state.sent += 1;
-    this.#startedAt = context.clock();
+    this.#startedAt = startedAt;
     this.#timer = Number.isFinite(timeoutMs)
       ? setTimeout(() => this.#abortAtTimeLimit(), timeoutMs)
       : undefined;
@@ -126,7 +129,7 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
     context.call.watch(this);
     if (this.#aborted) return;
     const headers: Record<string, string | string[]> = { ...request.headers };
-    headers[DEADLINE_HEADER] = formatDeadlineHeader(context.deadline);
+    headers[DEADLINE_HEADER] = formatDeadlineHeader(context.deadline, startedAt);
     injectTraceHeaders(traced.context, headers);
     const dispatcher = context.upstream.pools.poolFor(state.key, state.endpoint);
     const options = new AttemptRequestOptions(
@@ -194,8 +197,9 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
     span.end();
-    const latency = this.context.clock() - this.#startedAt;
-    this.state.latency.observe(latency);
+    const now = this.context.clock();
+    const latency = now - this.#startedAt;
+    this.state.latency.observe(latency, now);
     this.context.latency.record(latency);
     const delivered = new AttemptResponse(
       data.statusCode,

@@ -1,4 +1,4 @@
-import { DeadlineExceededError, type Deadline } from './deadline/deadline.js';
+import { DeadlineExceededError } from './deadline/deadline.js';
 
 /** Something a call stops when it is aborted: an attempt in flight, or a pause. */
 export interface Abortable {
@@ -21,15 +21,16 @@ export class CallLifetime {
   #onCallerAbort: (() => void) | undefined;
   readonly #timer: NodeJS.Timeout;
 
+  /** `remainingMs` is the deadline's time left now. */
   constructor(
     upstream: string,
-    deadline: Deadline,
+    remainingMs: number,
     private readonly callerSignal: AbortSignal | undefined,
   ) {
     // A closure, not setTimeout's extra arguments: those go in an array that lives as long as the call.
     this.#timer = setTimeout(
       () => this.abort(new DeadlineExceededError(upstream)),
-      Math.max(0, deadline.remainingMs()),
+      Math.max(0, remainingMs),
     );
     this.#timer.unref();
     if (!callerSignal) return;

@@ -54,6 +54,7 @@ export class CallPlanRecord implements CallPlan {
     readonly hedge: HedgePolicy | undefined,
     readonly attemptTimeoutMs: number | undefined,
     readonly discoveryWaitMs: number,
+    readonly startedAt: number,
     readonly onAttempts: (count: number) => void,
   ) {}
 }

@@ -43,6 +43,8 @@ export interface CallPlan {
   readonly hedge: HedgePolicy | undefined;
   readonly attemptTimeoutMs: number | undefined;
   readonly discoveryWaitMs: number;
+  /** The clock when the call began: the first attempt goes out in the same turn, so it reuses it. */
+  readonly startedAt: number;
   /** Told how many attempts (hedges included) the call has sent so far. */
   readonly onAttempts?: (count: number) => void;
 }
@@ -61,16 +63,24 @@ export interface CallServices extends AttemptContext {
 export async function runCall(plan: CallPlan, services: CallServices): Promise<MeshResponse> {
   const { upstream } = services;
   const name = upstream.name;
-  services.budget?.recordRequest();
-  if (upstream.endpoints.length === 0)
+  services.budget?.recordRequest(plan.startedAt);
+  let waited = false;
+  if (upstream.endpoints.length === 0) {
     await upstream.whenEndpoints(plan.call.signal, plan.discoveryWaitMs);
+    waited = true;
+  }
   const progress = new CallProgress();
   for (let attempt = 1; ; attempt++) {
-    throwIfCallAborted(plan, name);
+    // Clock readings cost: the first attempt, sent in the call's first turn, reuses the call's.
+    const now = attempt === 1 && !waited ? plan.startedAt : services.clock();
+    throwIfCallAborted(plan, name, undefined, now);
     const lastAllowed = !plan.retry || attempt > plan.retry.maxRetries;
     const result = mayHedge(plan)
-      ? await attemptWithHedge(plan, services, progress, lastAllowed)
-      : settle(services, await launchNext(plan, services, progress, lastAllowed, false).result);
+      ? await attemptWithHedge(plan, services, progress, lastAllowed, now)
+      : settle(
+          services,
+          await launchNext(plan, services, progress, lastAllowed, false, now).result,
+        );
     plan.onAttempts?.(progress.sends);
     const kind = classifyFailure(result.outcome);
     if (kind === undefined) return result.response as MeshResponse;
@@ -131,6 +141,7 @@ function launchNext(
   progress: CallProgress,
   lastAllowed: boolean,
   hedge: boolean,
+  now: number,
 ): AttemptHandle {
   return launch(
     plan,
@@ -139,6 +150,7 @@ function launchNext(
     lastAllowed,
     progress,
     hedge,
+    now,
   );
 }
 
@@ -148,8 +160,9 @@ async function attemptWithHedge(
   services: CallServices,
   progress: CallProgress,
   lastAllowed: boolean,
+  now: number,
 ): Promise<AttemptResult> {
-  const primary = launchNext(plan, services, progress, lastAllowed, false);
+  const primary = launchNext(plan, services, progress, lastAllowed, false, now);
   const hedge = plan.hedge!;
   const delayMs =
     hedge.delayMs === 'p95'
@@ -174,7 +187,7 @@ async function attemptWithHedge(
     endpoint: second.key,
     afterMs: Math.round(delayMs),
   });
-  const secondary = launch(plan, services, second, lastAllowed, progress, true);
+  const secondary = launch(plan, services, second, lastAllowed, progress, true, services.clock());
   const contenders: [AttemptHandle, AttemptHandle] = [primary, secondary];
   const firstDone = await Promise.race(
     contenders.map((handle, index) => handle.result.then((result) => ({ result, index }))),
@@ -203,8 +216,9 @@ function launch(
   lastAllowed: boolean,
   progress: CallProgress,
   hedge: boolean,
+  now: number,
 ): AttemptHandle {
-  const remaining = Math.max(1, plan.deadline.remainingMs());
+  const remaining = Math.max(1, plan.deadline.remainingMs(now));
   // An idempotent call keeps time for another attempt unless this is its last.
   const share =
     plan.idempotent && !lastAllowed && plan.request.replayable ? remaining / 2 : remaining;
@@ -219,6 +233,7 @@ function launch(
     limit >= remaining ? Number.POSITIVE_INFINITY : limit,
     resendCount,
     hedge,
+    now,
   );
 }
 
@@ -279,7 +294,8 @@ function settle(services: CallServices, result: AttemptResult): AttemptResult {
   return result;
 }
 
-function throwIfCallAborted(plan: CallPlan, upstream: string, detail?: string): void {
+function throwIfCallAborted(plan: CallPlan, upstream: string, detail?: string, now?: number): void {
   if (plan.callerSignal?.aborted) throw new RequestAbortedError(upstream, plan.callerSignal.reason);
-  if (plan.call.aborted || plan.deadline.expired) throw new DeadlineExceededError(upstream, detail);
+  if (plan.call.aborted || plan.deadline.remainingMs(now) <= 0)
+    throw new DeadlineExceededError(upstream, detail);
 }

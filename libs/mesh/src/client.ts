@@ -106,9 +106,14 @@ export class ServiceClient {
       call?.dispose();
     };
     try {
-      const own = Deadline.after(request.timeoutMs ?? settings.timeoutMs, settings.clock);
+      const own = Deadline.after(
+        request.timeoutMs ?? settings.timeoutMs,
+        settings.clock,
+        startedAt,
+      );
       const deadline = own.min(request.deadline ?? currentDeadline());
-      if (deadline.expired) {
+      const remainingMs = deadline.remainingMs(startedAt);
+      if (remainingMs <= 0) {
         throw new DeadlineExceededError(
           this.name,
           'the deadline had passed before the call was sent',
@@ -117,7 +122,7 @@ export class ServiceClient {
       if (!settings.bulkhead.tryAcquire())
         throw new OverloadedError(this.name, settings.bulkhead.maxConcurrent);
       released = false;
-      call = new CallLifetime(this.name, deadline, request.signal);
+      call = new CallLifetime(this.name, remainingMs, request.signal);
       let response = settings.faults?.enabled
         ? await this.#faultAnswer(settings.faults, prepared, call, request.signal)
         : undefined;
@@ -125,7 +130,9 @@ export class ServiceClient {
         release();
       } else {
         try {
-          response = await this.#send(request, prepared, deadline, call, (count) => {
+          // An injected delay has passed since startedAt: the attempts need a fresh reading.
+          const sendAt = settings.faults?.enabled ? settings.clock() : startedAt;
+          response = await this.#send(request, prepared, deadline, call, sendAt, (count) => {
             attempts = count;
           });
         } catch (error) {
@@ -161,6 +168,7 @@ export class ServiceClient {
     prepared: PreparedRequest,
     deadline: Deadline,
     call: CallLifetime,
+    startedAt: number,
     onAttempts: (count: number) => void,
   ): Promise<MeshResponse> {
     const { settings } = this;
@@ -179,6 +187,7 @@ export class ServiceClient {
           : settings.hedge,
       settings.attemptTimeoutMs,
       settings.discoveryWaitMs,
+      startedAt,
       onAttempts,
     );
     const services = new CallScope(

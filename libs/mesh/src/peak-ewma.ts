@@ -32,8 +32,8 @@ export class PeakEwma {
     return this.#sampled;
   }
 
-  observe(rttMs: number): void {
-    const now = this.clock();
+  /** `now` is a reading of the clock the caller already took. */
+  observe(rttMs: number, now: number = this.clock()): void {
     const elapsed = Math.max(0, now - this.#lastSampleAt);
     this.#lastSampleAt = now;
     if (!this.#sampled) {

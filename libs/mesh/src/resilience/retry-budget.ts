@@ -55,8 +55,9 @@ export class RetryBudget {
     this.#clock = clock;
   }
 
-  recordRequest(): void {
-    this.#requests[this.#currentSlot()] += 1;
+  /** `now` is a reading of the budget's clock the caller already took. */
+  recordRequest(now?: number): void {
+    this.#requests[this.#currentSlot(now)] += 1;
   }
 
   /** Takes one retry from the budget; false (and counted as refused) when it is spent. */
@@ -83,9 +84,9 @@ export class RetryBudget {
   }
 
   /** Rotates the ring to the current time, clearing slots that fell out of the window. */
-  #currentSlot(): number {
+  #currentSlot(now: number = this.#clock()): number {
     // Never move backwards: a clock that steps back keeps writing into the newest bucket.
-    const bucket = Math.max(this.#latestBucket, Math.floor(this.#clock() / this.#bucketMs));
+    const bucket = Math.max(this.#latestBucket, Math.floor(now / this.#bucketMs));
     this.#latestBucket = bucket;
     const slot = ((bucket % BUCKET_COUNT) + BUCKET_COUNT) % BUCKET_COUNT;
     if (this.#slotBucket[slot] !== bucket) {
