@@ -239,6 +239,10 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
   }
 
   #abortAtTimeLimit(): void {
+    // No answer within the limit: the endpoint's latency is at least that, so peak-EWMA learns it
+    // at once and stops picking an endpoint that has hung (it would look fast while it decays).
+    const now = this.context.clock();
+    this.state.latency.observe(now - this.#startedAt, now);
     this.abort(new AttemptTimeoutError(this.context.upstream.name, this.state.key, this.timeoutMs));
   }
 }

@@ -94,6 +94,36 @@ describe('balancing real replicas on loopback', () => {
     expect(roundRobinSlowShare).toBeLessThan(0.22);
   });
 
+  it('peak-EWMA stops picking a replica that hangs once one attempt to it has timed out', async () => {
+    const hung = await startReplica('hung');
+    const healthy = await startReplica('healthy', { delayMs: 5 });
+    replicas = [hung, healthy];
+    mesh = createMesh({
+      discovery: [],
+      logger: silentLogger,
+      upstreams: {
+        shop: {
+          endpoints: replicas.map((r) => r.endpoint),
+          attemptTimeoutMs: 100,
+          // Ejection would hide the balancer's own judgement; a short decay lets the warm-up's
+          // estimates settle near the real ~0 and ~5 ms.
+          outlierDetection: false,
+          ewmaDecayMs: 200,
+        },
+      },
+    });
+    const client = mesh.client('shop');
+    // The future hung replica answers at once: its estimate is far below the healthy one's.
+    await drive(client, 40, 1);
+    hung.hung = true;
+    const hitsBefore = hung.hits;
+    const answers = await drive(client, 30, 1);
+    expect(answers.get('healthy')).toBe(30);
+    // One attempt waits out its 100 ms limit; that counts as a 100 ms sample, so the hung replica
+    // loses every pick after it (before, its estimate stayed at ~0 ms and it took every pick).
+    expect(hung.hits - hitsBefore).toBe(1);
+  });
+
   it('peak-EWMA probes a replica that joins under light load instead of starving it', async () => {
     replicas = await startReplicas(4, 'r', { delayMs: 1 });
     const resolver = new ControlledResolver(replicas.slice(0, 3).map((r) => r.endpoint));

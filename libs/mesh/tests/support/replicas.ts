@@ -13,6 +13,8 @@ export interface Replica {
   delayMs: number;
   /** Status code to answer with (200 by default). */
   status: number;
+  /** While true, requests are read and never answered (until the replica closes). */
+  hung: boolean;
   close(): Promise<void>;
 }
 
@@ -30,12 +32,14 @@ export async function startReplica(name: string, options: ReplicaOptions = {}): 
     hits: 0,
     delayMs: options.delayMs ?? 0,
     status: 200,
+    hung: false,
   } as Replica & { server: Server };
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     replica.hits += 1;
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (replica.hung) return;
       const answer = (): void => {
         response.writeHead(replica.status, {
           'content-type': 'application/json',
