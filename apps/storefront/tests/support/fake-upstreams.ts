@@ -1,7 +1,7 @@
 // Small real HTTP servers that answer like the shop's catalog, cart and checkout services do in
 // docs/shop.md, and record what the storefront sent them.
 import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 
 export interface RecordedRequest {
@@ -253,9 +253,20 @@ export function startFailing(
   return listen(requests, app, {});
 }
 
-/** A loopback port where nothing listens (a replica that is down). */
+/**
+ * A loopback port where nothing listens (a replica that is down). Port 1 (tcpmux) is privileged
+ * and unused: a port released by a server of our own could be handed to another test's server
+ * while this one still counts on it being dead, and the "dead" upstream would then answer.
+ */
 export async function deadEndpoint(): Promise<{ address: string; port: number }> {
-  const server = await startFailing(500);
-  await server.close();
-  return server.endpoint;
+  const endpoint = { address: '127.0.0.1', port: 1 };
+  await new Promise<void>((resolve, reject) => {
+    const probe = connect(endpoint.port, endpoint.address);
+    probe.once('connect', () => {
+      probe.destroy();
+      reject(new Error('something listens on 127.0.0.1:1; the dead-upstream tests need it closed'));
+    });
+    probe.once('error', () => resolve());
+  });
+  return endpoint;
 }
