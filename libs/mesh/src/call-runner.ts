@@ -64,15 +64,15 @@ export async function runCall(plan: CallPlan, services: CallServices): Promise<M
   const { upstream } = services;
   const name = upstream.name;
   services.budget?.recordRequest(plan.startedAt);
-  let waited = false;
+  // Clock readings cost: the first attempt, sent in the call's first turn, reuses the call's.
+  let now = plan.startedAt;
   if (upstream.endpoints.length === 0) {
     await upstream.whenEndpoints(plan.call.signal, plan.discoveryWaitMs);
-    waited = true;
+    now = services.clock();
   }
   const progress = new CallProgress();
   for (let attempt = 1; ; attempt++) {
-    // Clock readings cost: the first attempt, sent in the call's first turn, reuses the call's.
-    const now = attempt === 1 && !waited ? plan.startedAt : services.clock();
+    if (attempt > 1) now = services.clock();
     throwIfCallAborted(plan, name, undefined, now);
     const lastAllowed = !plan.retry || attempt > plan.retry.maxRetries;
     const result = mayHedge(plan)

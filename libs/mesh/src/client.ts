@@ -123,15 +123,17 @@ export class ServiceClient {
         throw new OverloadedError(this.name, settings.bulkhead.maxConcurrent);
       released = false;
       call = new CallLifetime(this.name, remainingMs, request.signal);
-      let response = settings.faults?.enabled
-        ? await this.#faultAnswer(settings.faults, prepared, call, request.signal)
-        : undefined;
+      let response: MeshResponse | undefined;
+      let sendAt = startedAt;
+      if (settings.faults?.enabled) {
+        response = await this.#faultAnswer(settings.faults, prepared, call, request.signal);
+        // The wait (an injected delay, if any) took time: the attempts need a fresh reading.
+        sendAt = settings.clock();
+      }
       if (response) {
         release();
       } else {
         try {
-          // An injected delay has passed since startedAt: the attempts need a fresh reading.
-          const sendAt = settings.faults?.enabled ? settings.clock() : startedAt;
           response = await this.#send(request, prepared, deadline, call, sendAt, (count) => {
             attempts = count;
           });
