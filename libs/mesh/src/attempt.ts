@@ -1,7 +1,8 @@
 import { context as otelContext, SpanStatusCode } from '@opentelemetry/api';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Abortable, CallLifetime } from './call-lifetime.js';
-import { AttemptReport, AttemptRequestOptions, AttemptResponse } from './call-records.js';
+import { AttemptDispatchOptions, AttemptReport, AttemptResponse } from './call-records.js';
 import type { Clock } from './clock.js';
 import { DEADLINE_HEADER, formatDeadlineHeader, type Deadline } from './deadline/deadline.js';
 import type { EndpointState } from './endpoint-state.js';
@@ -15,7 +16,8 @@ import {
   startAttemptSpan,
   type AttemptSpan,
 } from './telemetry/call-tracing.js';
-import type { AttemptTransportHooks } from './transport/attempt-dispatcher.js';
+import { AttemptHandler, type AttemptTransportHooks } from './transport/attempt-handler.js';
+import type { MeshResponseBody } from './transport/response-body.js';
 import type { Upstream } from './upstream.js';
 
 export interface PreparedRequest {
@@ -131,19 +133,17 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
     const headers: Record<string, string | string[]> = { ...request.headers };
     headers[DEADLINE_HEADER] = formatDeadlineHeader(context.deadline, startedAt);
     injectTraceHeaders(traced.context, headers);
-    const dispatcher = context.upstream.pools.poolFor(state.key, state.endpoint);
-    const options = new AttemptRequestOptions(
+    const pool = context.upstream.pools.poolFor(state.key, state.endpoint);
+    const options = new AttemptDispatchOptions(
       request.method as Dispatcher.HttpMethod,
       request.path,
       headers,
       request.body ?? null,
-      this,
     );
-    const answer = (error: Error | null, data: Dispatcher.ResponseData<AttemptTransportHooks>) =>
-      error ? this.#failed(error) : this.#answered(data);
+    const handler = new AttemptHandler(this, context.upstream.name, request.method, request.body);
     if (traced.switchesContext)
-      otelContext.with(traced.context, () => dispatcher.request(options, answer));
-    else dispatcher.request(options, answer);
+      otelContext.with(traced.context, () => pool.dispatch(options, handler));
+    else pool.dispatch(options, handler);
   }
 
   requestStarted(controller: Dispatcher.DispatchController): void {
@@ -179,21 +179,21 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
   cancel(): void {
     if (this.#cancelled) return;
     this.#cancelled = true;
-    if (this.#delivered) void this.#delivered.body.dump().catch(() => undefined);
+    if (this.#delivered) void this.#delivered.body.dump();
     else this.abort(HEDGE_LOST);
   }
 
-  #answered(data: Dispatcher.ResponseData<unknown>): void {
+  responseStarted(statusCode: number, headers: IncomingHttpHeaders, body: MeshResponseBody): void {
     const { span } = this.traced;
     // The attempt's own limit covers the wait for an answer; reading the body is the caller's time.
     clearTimeout(this.#timer);
     if (this.#settled) {
-      void data.body.dump().catch(() => undefined);
+      void body.dump();
       return;
     }
-    span.setAttribute('http.response.status_code', data.statusCode);
-    if (data.statusCode >= 500) {
-      span.setAttribute('error.type', String(data.statusCode));
+    span.setAttribute('http.response.status_code', statusCode);
+    if (statusCode >= 500) {
+      span.setAttribute('error.type', String(statusCode));
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
     span.end();
@@ -202,21 +202,19 @@ class AttemptFlight implements AttemptHandle, AttemptTransportHooks, Abortable {
     this.state.latency.observe(latency, now);
     this.context.latency.record(latency);
     const delivered = new AttemptResponse(
-      data.statusCode,
-      data.headers,
-      data.body,
+      statusCode,
+      headers,
+      body,
       this.context.upstream.name,
       this.state.key,
       this,
     );
     this.#delivered = delivered;
     this.#settled = true;
-    this.#settle(
-      new AttemptReport(this.state, { kind: 'response', statusCode: data.statusCode }, delivered),
-    );
+    this.#settle(new AttemptReport(this.state, { kind: 'response', statusCode }, delivered));
   }
 
-  #failed(cause: unknown): void {
+  requestFailed(cause: Error): void {
     this.transportEnded();
     if (this.#settled) return;
     this.#reportError(

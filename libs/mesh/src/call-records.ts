@@ -10,7 +10,6 @@ import type { MeshResponse, ResponseBody } from './request.js';
 import type { AttemptOutcome } from './resilience/retry-classifier.js';
 import type { LatencyWindow } from './resilience/latency-window.js';
 import type { RetryBudget } from './resilience/retry-budget.js';
-import type { AttemptTransportHooks } from './transport/attempt-dispatcher.js';
 import type { Upstream } from './upstream.js';
 
 // The objects below live for a whole call. They are class instances, not object literals, on
@@ -60,13 +59,12 @@ export class CallPlanRecord implements CallPlan {
 }
 
 /** What an attempt asks undici for (a pool keeps it while the request waits for a connection). */
-export class AttemptRequestOptions implements Dispatcher.RequestOptions<AttemptTransportHooks> {
+export class AttemptDispatchOptions implements Dispatcher.DispatchOptions {
   constructor(
     readonly method: Dispatcher.HttpMethod,
     readonly path: string,
     readonly headers: Record<string, string | string[]>,
     readonly body: Exclude<PreparedRequest['body'], undefined> | null,
-    readonly opaque: AttemptTransportHooks,
   ) {}
 }
 

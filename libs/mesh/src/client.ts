@@ -15,7 +15,7 @@ import {
 } from './errors.js';
 import type { MeshEventLog } from './events.js';
 import type { FaultInjector } from './fault/fault-injection.js';
-import type { MeshRequest, MeshResponse, ResponseBody } from './request.js';
+import type { MeshRequest, MeshResponse } from './request.js';
 import type { Bulkhead } from './resilience/bulkhead.js';
 import { FailedAnswer } from './resilience/failed-answer.js';
 import { isIdempotent } from './resilience/idempotency.js';
@@ -24,6 +24,7 @@ import type { RetryBudget } from './resilience/retry-budget.js';
 import type { UpstreamBreaker } from './resilience/upstream-breaker.js';
 import { endCallSpan, startCallSpan } from './telemetry/call-tracing.js';
 import type { MeshMetrics } from './telemetry/mesh-metrics.js';
+import { MeshResponseBody } from './transport/response-body.js';
 import type { Upstream } from './upstream.js';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -348,15 +349,7 @@ function toDispatchableBody(body: MeshRequest['body']): PreparedRequest['body'] 
 /** The answer an injected abort gives, without touching the network. */
 function faultResponse(upstream: string, statusCode: number): MeshResponse {
   const text = JSON.stringify({ error: 'fault injected by the mesh', statusCode });
-  const stream = Readable.from([Buffer.from(text)]);
-  const body = Object.assign(stream, {
-    text: async () => text,
-    json: async () => JSON.parse(text) as unknown,
-    arrayBuffer: async () => new TextEncoder().encode(text).buffer,
-    dump: async () => {
-      stream.destroy();
-    },
-  }) as unknown as ResponseBody;
+  const body = MeshResponseBody.complete(upstream, Buffer.from(text), 'application/json');
   return {
     statusCode,
     headers: { 'content-type': 'application/json', 'x-trellis-fault': 'abort' },

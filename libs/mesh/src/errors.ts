@@ -150,3 +150,27 @@ export class RetryBudgetExhaustedError extends MeshError {
     });
   }
 }
+
+/** A response body can be read once: a second `text()`, `json()`, `stream()`... finds it taken. */
+export class ResponseBodyUsedError extends MeshError {
+  constructor(upstream: string, firstUse: string, secondUse: string) {
+    super(
+      'ERR_BODY_USED',
+      `The response body was already read by ${firstUse}(); ${secondUse}() cannot read it again`,
+      {
+        upstream,
+        advice: `read a response body once: keep what ${firstUse}() gave, or use stream() alone to read it in parts`,
+      },
+    );
+  }
+}
+
+/** `dump()` met a body longer than its limit, so it closed the connection instead of reading on. */
+export class ResponseBodyDumpedError extends MeshError {
+  constructor(upstream: string, limit: number) {
+    super('ERR_BODY_DUMPED', `The response body was longer than dump()'s ${limit} byte limit`, {
+      upstream,
+      advice: 'nothing to fix: the connection was closed rather than read to its end',
+    });
+  }
+}

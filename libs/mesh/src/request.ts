@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { Deadline } from './deadline/deadline.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -36,7 +35,30 @@ export interface MeshRequest {
   hedge?: boolean;
 }
 
-export type ResponseBody = Dispatcher.ResponseData['body'];
+/**
+ * An answer's body, read once: whole (`text`, `json`, `arrayBuffer`, `bytes`, `blob`), as a stream
+ * (`stream()`, or `for await` over the body), or discarded (`dump`). Until it is read, up to 64 KiB
+ * wait in memory and the rest waits on the connection.
+ */
+export interface ResponseBody extends AsyncIterable<Buffer> {
+  /** The body as UTF-8 text; a leading byte-order mark is dropped. */
+  text(): Promise<string>;
+  /** The body parsed as JSON. */
+  json(): Promise<unknown>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  /** The body as a Blob typed with the answer's content-type. */
+  blob(): Promise<Blob>;
+  /**
+   * Discards the body. A body of up to `limit` bytes (default 128 KiB) is read to its end, so the
+   * connection is reused; a longer one closes the connection instead. Never rejects.
+   */
+  dump(options?: { limit?: number }): Promise<void>;
+  /** The body as a Node.js Readable, for piping; the same stream on every call. */
+  stream(): Readable;
+  /** True once a read (or `dump`) has begun. */
+  readonly bodyUsed: boolean;
+}
 
 /**
  * An upstream's answer. Read or dump `body`: the endpoint counts the call as pending until its
@@ -45,7 +67,7 @@ export type ResponseBody = Dispatcher.ResponseData['body'];
 export interface MeshResponse {
   readonly statusCode: number;
   readonly headers: IncomingHttpHeaders;
-  /** A readable stream with `.json()`, `.text()`, `.arrayBuffer()` and `.dump()`. */
+  /** Read it once with `.json()`, `.text()`, `.bytes()`, `.stream()`..., or discard it with `.dump()`. */
   readonly body: ResponseBody;
   readonly upstream: string;
   /** `address:port` of the endpoint that answered. */

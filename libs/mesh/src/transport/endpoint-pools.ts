@@ -1,7 +1,6 @@
 import { Pool } from 'undici';
 import { endpointOrigin, type Endpoint } from '../endpoint.js';
 import type { MeshLogger } from '../logger.js';
-import { AttemptDispatcher } from './attempt-dispatcher.js';
 
 export interface PoolOptions {
   /** Connections kept per endpoint at most. */
@@ -21,7 +20,7 @@ export const defaultPoolOptions: PoolOptions = {
  * dispatched finish, then the sockets close, so a discovery update never drops a request.
  */
 export class EndpointPools {
-  readonly #pools = new Map<string, AttemptDispatcher>();
+  readonly #pools = new Map<string, Pool>();
   readonly #closing = new Set<Promise<void>>();
 
   constructor(
@@ -35,10 +34,10 @@ export class EndpointPools {
   }
 
   /** The pool for an endpoint, created on first use. */
-  poolFor(key: string, endpoint: Endpoint): AttemptDispatcher {
+  poolFor(key: string, endpoint: Endpoint): Pool {
     let pool = this.#pools.get(key);
     if (!pool) {
-      const undiciPool = new Pool(endpointOrigin(endpoint), {
+      pool = new Pool(endpointOrigin(endpoint), {
         connections: this.options.connectionsPerEndpoint,
         connect: { timeout: this.options.connectTimeoutMs },
         keepAliveTimeout: this.options.keepAliveTimeoutMs,
@@ -46,7 +45,6 @@ export class EndpointPools {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      pool = new AttemptDispatcher(undiciPool);
       this.#pools.set(key, pool);
     }
     return pool;
