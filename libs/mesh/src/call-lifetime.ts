@@ -1,4 +1,5 @@
 import { DeadlineExceededError } from './deadline/deadline.js';
+import { RequestAbortedError } from './errors.js';
 
 /** Something a call stops when it is aborted: an attempt in flight, or a pause. */
 export interface Abortable {
@@ -34,11 +35,12 @@ export class CallLifetime {
     );
     this.#timer.unref();
     if (!callerSignal) return;
+    // The mesh's own error, with the caller's reason as its cause: a body being read gets it too.
     if (callerSignal.aborted) {
-      this.abort(callerSignal.reason);
+      this.abort(new RequestAbortedError(upstream, callerSignal.reason));
       return;
     }
-    this.#onCallerAbort = () => this.abort(callerSignal.reason);
+    this.#onCallerAbort = () => this.abort(new RequestAbortedError(upstream, callerSignal.reason));
     callerSignal.addEventListener('abort', this.#onCallerAbort, { once: true });
   }
 
