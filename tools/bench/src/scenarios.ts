@@ -85,7 +85,7 @@ export async function overhead({ quick, log }: RunOptions): Promise<ScenarioResu
   // so drift on the machine (frequency, other work, the kernel's choices) falls on all of them.
   const s = quick
     ? { warmupMs: 300, rounds: 1, openMs: 1_500, rate: 500, closedMs: 800, concurrency: 32 }
-    : { warmupMs: 2_000, rounds: 4, openMs: 2_000, rate: 1_000, closedMs: 1_250, concurrency: 32 };
+    : { warmupMs: 2_000, rounds: 6, openMs: 2_000, rate: 1_000, closedMs: 1_250, concurrency: 32 };
   const skipped: { name: string; reason: string }[] = [];
   const [replica] = await startReplicas(1, 0);
   if (!replica) throw new Error('no replica');
