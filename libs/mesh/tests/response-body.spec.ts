@@ -762,4 +762,29 @@ describe('a streamed request body', () => {
     expect(server.hits).toBe(1);
     expect(pending()).toBe(0);
   });
+
+  it('is destroyed when the connection is refused, before any of it was sent', async () => {
+    // undici never touches a body it did not start sending: the mesh's handler releases it.
+    // Port 1 (tcpmux) is privileged and unused, so no other test's server can be handed it.
+    mesh = createMesh({
+      discovery: [],
+      logger: silentLogger,
+      upstreams: { files: { endpoints: [{ address: '127.0.0.1', port: 1 }] } },
+    });
+    const body = new PassThrough();
+    body.write('never sent');
+    const error = await within(
+      mesh
+        .client('files')
+        .request({ method: 'PUT', path: '/upload', body })
+        .then(
+          () => 'resolved',
+          (e: unknown) => e,
+        ),
+      'the call',
+    );
+    expect(error).toBeInstanceOf(UpstreamRequestError);
+    expect((error as UpstreamRequestError).message).toContain('ECONNREFUSED');
+    expect(body.destroyed).toBe(true);
+  });
 });
