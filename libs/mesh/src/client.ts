@@ -127,7 +127,7 @@ export class ServiceClient {
       let response: MeshResponse | undefined;
       let sendAt = startedAt;
       if (settings.faults?.enabled) {
-        response = await this.#faultAnswer(settings.faults, prepared, call, request.signal);
+        response = await this.#faultAnswer(settings.faults, prepared, call);
         // The wait (an injected delay, if any) took time: the attempts need a fresh reading.
         sendAt = settings.clock();
       }
@@ -212,7 +212,6 @@ export class ServiceClient {
     faults: FaultInjector,
     prepared: PreparedRequest,
     call: CallLifetime,
-    callerSignal: AbortSignal | undefined,
   ): Promise<MeshResponse | undefined> {
     const fault = faults.decide(prepared.headers);
     if (fault.delayMs <= 0 && fault.abortStatus === undefined) return undefined;
@@ -222,7 +221,7 @@ export class ServiceClient {
       delayMs: fault.delayMs,
       abortStatus: fault.abortStatus,
     });
-    if (fault.delayMs > 0) await this.#delay(fault.delayMs, call, callerSignal);
+    if (fault.delayMs > 0) await this.#delay(fault.delayMs, call);
     return fault.abortStatus === undefined
       ? undefined
       : faultResponse(this.name, fault.abortStatus);
@@ -249,14 +248,11 @@ export class ServiceClient {
     return (await response.body.json()) as T;
   }
 
-  async #delay(
-    ms: number,
-    call: CallLifetime,
-    callerSignal: AbortSignal | undefined,
-  ): Promise<void> {
-    await call.sleep(ms).catch(() => {
-      throw callerSignal?.aborted
-        ? new RequestAbortedError(this.name, callerSignal.reason)
+  async #delay(ms: number, call: CallLifetime): Promise<void> {
+    // The call's own reason for a caller's abort; a deadline gets the wait named.
+    await call.sleep(ms).catch((reason: unknown) => {
+      throw reason instanceof RequestAbortedError
+        ? reason
         : new DeadlineExceededError(this.name, 'during an injected delay');
     });
   }

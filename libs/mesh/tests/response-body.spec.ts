@@ -13,6 +13,7 @@ import {
   silentLogger,
   UpstreamRequestError,
   type Mesh,
+  type MeshResponse,
   type ServiceClient,
   type UpstreamConfig,
 } from '../src/index.js';
@@ -107,6 +108,18 @@ async function within<T>(promise: Promise<T>, what: string, timeoutMs = 5_000): 
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A call whose answer sends "first," at once and "last" only when `finish` is called. */
+async function answerInTwoParts(): Promise<{ response: MeshResponse; finish: () => void }> {
+  let finish = (): void => undefined;
+  const server = await serve((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/plain' });
+    response.write('first,');
+    finish = () => response.end('last');
+  });
+  const response = await clientFor(server).get('/');
+  return { response, finish: () => finish() };
 }
 
 function sha256(data: Buffer): string {
@@ -284,13 +297,7 @@ describe('reading a body twice', () => {
   });
 
   it('refuses a second read while the first still waits for the body, and the first still gets it all', async () => {
-    let finish = (): void => undefined;
-    const server = await serve((_request, response) => {
-      response.writeHead(200, { 'content-type': 'text/plain' });
-      response.write('first,');
-      finish = () => response.end('last');
-    });
-    const response = await clientFor(server).get('/');
+    const { response, finish } = await answerInTwoParts();
     const first = response.body.text();
     expect(response.body.bodyUsed).toBe(true);
     // bytes() while text() is pending gets ResponseBodyUsedError.
@@ -561,13 +568,7 @@ describe('dump()', () => {
   });
 
   it('leaves a body someone already reads alone: dump() resolves and the reader gets it all', async () => {
-    let finish = (): void => undefined;
-    const server = await serve((_request, response) => {
-      response.writeHead(200, { 'content-type': 'text/plain' });
-      response.write('first,');
-      finish = () => response.end('last');
-    });
-    const response = await clientFor(server).get('/');
+    const { response, finish } = await answerInTwoParts();
     const reading = response.body.text();
     await within(response.body.dump(), 'dump()');
     finish();

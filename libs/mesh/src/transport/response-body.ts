@@ -89,8 +89,7 @@ export class MeshResponseBody implements ResponseBody {
   fail(error: Error): void {
     if (this.#ended || this.#error) return;
     this.#error = error;
-    this.#chunks = [];
-    this.#heldBytes = 0;
+    this.#takeChunks();
     if (this.#stream) this.#stream.destroy(error);
     else this.#settleWaiter();
   }
@@ -121,8 +120,7 @@ export class MeshResponseBody implements ResponseBody {
     // A body someone already reads is theirs to finish.
     if (this.#reader !== undefined) return Promise.resolve();
     this.#reader = 'dump';
-    this.#chunks = [];
-    this.#heldBytes = 0;
+    this.#takeChunks();
     if (this.#ended || this.#error) return Promise.resolve();
     const limit = options?.limit;
     if (limit !== undefined && Number.isFinite(limit) && limit >= 0) this.#dumpLimit = limit;
@@ -151,9 +149,7 @@ export class MeshResponseBody implements ResponseBody {
       },
     });
     this.#stream = stream;
-    for (const chunk of this.#chunks) stream.push(chunk);
-    this.#chunks = [];
-    this.#heldBytes = 0;
+    for (const chunk of this.#takeChunks()) stream.push(chunk);
     if (this.#error) stream.destroy(this.#error);
     else if (this.#ended) stream.push(null);
     return stream;
@@ -202,9 +198,7 @@ export class MeshResponseBody implements ResponseBody {
 
   /** The held chunks as what `read` asks for; JSON that does not parse throws its SyntaxError. */
   #whole(read: WholeRead): unknown {
-    const chunks = this.#chunks;
-    this.#chunks = [];
-    this.#heldBytes = 0;
+    const chunks = this.#takeChunks();
     if (read === 'blob') return new Blob(chunks, { type: this.contentType ?? '' });
     const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     if (read === 'text' || read === 'json') {
@@ -216,6 +210,14 @@ export class MeshResponseBody implements ResponseBody {
     // A copy: the chunks may be views into larger buffers the caller must not see.
     const bytes = new Uint8Array(joined);
     return read === 'bytes' ? bytes : bytes.buffer;
+  }
+
+  /** Hands over the held chunks and holds none from now on. */
+  #takeChunks(): Buffer[] {
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    this.#heldBytes = 0;
+    return chunks;
   }
 
   #pause(): void {
